@@ -1,0 +1,51 @@
+using System.CommandLine;
+
+namespace Reverb.Commands;
+
+/// <summary>Builds the <c>reverb</c> command tree and turns parse errors into one clear line.</summary>
+internal static class ReverbCli
+{
+    public static RootCommand BuildRoot()
+    {
+        var root = new RootCommand(
+            "Reverb: a multi-process TCP echo server (RFC 862) with its own echo client and load tester.")
+        {
+            ServeCommand.Create(),
+            WorkerCommand.Create(),
+            ClientCommand.Create(),
+            BenchCommand.Create(),
+            CompareCommand.Create(),
+        };
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        RootCommand root = BuildRoot();
+        ParseResult result = root.Parse(args);
+        if (result.Errors.Count > 0)
+        {
+            // One line per problem and a pointer to help, never a usage dump or a stack trace.
+            foreach (var error in result.Errors)
+            {
+                Console.Error.WriteLine($"reverb: {error.Message}");
+            }
+
+            string commandPath = string.Join(' ', result.CommandResult.Command.Name == root.Name
+                ? ["reverb"]
+                : new[] { "reverb", result.CommandResult.Command.Name });
+            Console.Error.WriteLine($"Try '{commandPath} --help' for more information.");
+            return ExitCodes.Usage;
+        }
+
+        try
+        {
+            return await result.InvokeAsync().ConfigureAwait(false);
+        }
+        catch (CliException ex)
+        {
+            Console.Error.WriteLine($"reverb: {ex.Message}");
+            return ex.ExitCode;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using Reverb.Commands;
+
+return await ReverbCli.RunAsync(args).ConfigureAwait(false);
