@@ -24,6 +24,7 @@ internal static class WorkerCommand
         var maxClients = new Option<int>("--max-clients") { DefaultValueFactory = _ => 1 };
         var logLevel = new Option<LogLevel>("--log-level") { DefaultValueFactory = _ => LogLevel.Information };
         var logChunks = new Option<bool>("--log-chunks");
+        var drainMs = new Option<long>("--drain-ms") { DefaultValueFactory = _ => 5000 };
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -37,17 +38,18 @@ internal static class WorkerCommand
         command.Options.Add(maxClients);
         command.Options.Add(logLevel);
         command.Options.Add(logChunks);
+        command.Options.Add(drainMs);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), parse.GetValue(logLevel)).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel)).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, LogLevel level)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, TimeSpan drain, LogLevel level)
     {
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -55,6 +57,15 @@ internal static class WorkerCommand
         using ILoggerFactory logs = ReverbLogging.Create(level);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
         using var channel = new WorkerChannel(channelFd);
+
+        // SIGTERM may reach workers directly (a service manager signals the whole group): drain like the master would.
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context =>
+            {
+                context.Cancel = true;
+                channel.InjectShutdown(drain);
+            });
 
         // The master may have died between spawning us and now: then there is nothing to do.
         if (Libc.getppid() != masterPid)

@@ -13,8 +13,8 @@ internal sealed class ProcessModel : IServerModel
 {
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
-        var settings = new WorkerSettings(WorkerRole.Process, context.Echo, 1, context.LogLevel);
-        var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, context.Logger);
+        var settings = new WorkerSettings(WorkerRole.Process, context.Echo, 1, context.DrainTimeout, context.LogLevel);
+        var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, context.Logger, stop);
         try
         {
             await pool.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);

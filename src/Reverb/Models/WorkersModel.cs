@@ -12,8 +12,8 @@ internal sealed class WorkersModel : IServerModel
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
-        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.LogLevel);
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listener, context.Workers, context.Logger);
+        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.DrainTimeout, context.LogLevel);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listener, context.Workers, context.Logger, stop);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);

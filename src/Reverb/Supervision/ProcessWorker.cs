@@ -30,15 +30,14 @@ internal sealed class ProcessWorker
 
     public async Task RunAsync()
     {
-        Task control = Task.Run(ReadControlAsync);
+        // The control reader runs for the worker's whole life; the worker is done when the work queue closes.
+        _ = Task.Run(ReadControlAsync);
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
 
         await foreach (ReceivedMessage serve in _work.Reader.ReadAllAsync().ConfigureAwait(false))
         {
             await ServeAsync(serve).ConfigureAwait(false);
         }
-
-        await control.ConfigureAwait(false);
     }
 
     private async Task ServeAsync(ReceivedMessage serve)

@@ -33,6 +33,9 @@ internal sealed class WorkerChannel : IDisposable
         }
     }
 
+    /// <summary>Acts as if the master had asked for a shutdown (used on SIGTERM, which may reach a worker directly).</summary>
+    public void InjectShutdown(TimeSpan drain) => _inbox.Writer.TryWrite(new ReceivedMessage(ChannelMessage.Shutdown(drain), -1));
+
     public void Dispose() => Libc.close(_fd);
 
     private void ReadLoop()

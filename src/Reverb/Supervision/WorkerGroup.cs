@@ -23,8 +23,11 @@ internal sealed class WorkerGroup
     private int _ready;
     private bool _stopping;
 
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, Socket listener, int size, ILogger logger)
+    private readonly CancellationToken _stopRequested;
+
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, Socket listener, int size, ILogger logger, CancellationToken stopRequested)
     {
+        _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
         _listener = listener;
@@ -140,7 +143,7 @@ internal sealed class WorkerGroup
         lock (_gate)
         {
             _workers.Remove(worker);
-            stopping = _stopping;
+            stopping = _stopping || _stopRequested.IsCancellationRequested;
             if (stopping && _workers.Count == 0)
             {
                 _allExited.TrySetResult();

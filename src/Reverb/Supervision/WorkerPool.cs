@@ -30,8 +30,12 @@ internal sealed class WorkerPool
     private bool _stopping;
     private long _lastCapNotice = long.MinValue;
 
-    public WorkerPool(WorkerLauncher launcher, WorkerSettings settings, PoolOptions options, ILogger logger)
+    private readonly CancellationToken _stopRequested;
+
+    /// <param name="stopRequested">Once cancelled, workers that exit are not replaced (a signal may reach them before the pool is stopped).</param>
+    public WorkerPool(WorkerLauncher launcher, WorkerSettings settings, PoolOptions options, ILogger logger, CancellationToken stopRequested)
     {
+        _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
         _options = options;
@@ -97,7 +101,7 @@ internal sealed class WorkerPool
                     continue;
                 }
 
-                worker.State = WorkerState.Busy;
+                worker.State = WorkerState.Reserved;
                 _idleCount--;
             }
 
@@ -111,7 +115,7 @@ internal sealed class WorkerPool
     {
         lock (_gate)
         {
-            if (worker.State != WorkerState.Busy)
+            if (worker.State != WorkerState.Reserved)
             {
                 return;
             }
@@ -128,6 +132,7 @@ internal sealed class WorkerPool
     {
         lock (_gate)
         {
+            worker.State = WorkerState.Busy;
             worker.Client = new ClientAssignment(connectionId, peer, Stopwatch.GetTimestamp());
         }
 
@@ -178,7 +183,7 @@ internal sealed class WorkerPool
         int toStart;
         lock (_gate)
         {
-            if (_stopping)
+            if (_stopping || _stopRequested.IsCancellationRequested)
             {
                 return;
             }
@@ -320,7 +325,7 @@ internal sealed class WorkerPool
         {
             state = worker.State;
             client = worker.Client;
-            stopping = _stopping;
+            stopping = _stopping || _stopRequested.IsCancellationRequested;
             _workers.Remove(worker);
             if (state == WorkerState.Starting)
             {
@@ -351,7 +356,7 @@ internal sealed class WorkerPool
         }
         else if (!stopping)
         {
-            _logger.LogWarning("worker {Pid} exited unexpectedly ({How}) while {State}; starting a replacement", worker.Pid, how, state.ToString().ToLowerInvariant());
+            _logger.LogWarning("worker {Pid} exited unexpectedly ({How}) while idle; starting a replacement", worker.Pid, how);
         }
 
         worker.Dispose();

@@ -5,7 +5,7 @@ using Reverb.Echo;
 namespace Reverb.Supervision;
 
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, LogLevel LogLevel)
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, TimeSpan Drain, LogLevel LogLevel)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -22,6 +22,8 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int Max
         yield return ((long)(Echo.IdleTimeout?.TotalMilliseconds ?? 0)).ToString(CultureInfo.InvariantCulture);
         yield return "--max-clients";
         yield return MaxClients.ToString(CultureInfo.InvariantCulture);
+        yield return "--drain-ms";
+        yield return ((long)Drain.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         yield return "--log-level";
         yield return LogLevel.ToString();
         if (Echo.LogChunks)

@@ -5,6 +5,9 @@ internal enum WorkerState
 {
     Starting,
     Idle,
+
+    /// <summary>Taken by the accept loop, waiting for the next client to arrive.</summary>
+    Reserved,
     Busy,
     Retiring,
     Exited,
