@@ -39,6 +39,9 @@ internal sealed class WorkerLauncher
             {
                 UnixChannelSocket.SetCloseOnExec(childEnd, enabled: false);
                 var start = new ProcessStartInfo(_executable) { UseShellExecute = false };
+
+                // No diagnostics IPC socket per worker (JIT builds open one in /tmp): a worker holds only its channel and its client.
+                start.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
                 foreach (string argument in _prefixArguments.Concat(settings.ToArguments(childEnd, _masterPid)))
                 {
                     start.ArgumentList.Add(argument);
