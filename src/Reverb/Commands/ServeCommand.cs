@@ -79,6 +79,8 @@ internal static class ServeCommand
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals();
+        ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
+        logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
         var endpoint = ListenEndpoint.Resolve(settings.Host, settings.Port);
         var listener = ServerListener.Listen(endpoint, settings.Backlog);

@@ -15,6 +15,7 @@ namespace Reverb.Supervision;
 internal sealed class WorkerPool
 {
     private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(1);
 
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -55,6 +56,7 @@ internal sealed class WorkerPool
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         EnsureSpares();
+        _ = RetireSurplusAsync();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         while (true)
@@ -178,6 +180,60 @@ internal sealed class WorkerPool
         await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Retires idle workers beyond --max-spare gradually, once a second like Apache's prefork, so a
+    /// burst that ends and comes back does not make the pool kill and respawn workers in a loop.
+    /// </summary>
+    private async Task RetireSurplusAsync()
+    {
+        using var timer = new PeriodicTimer(MaintenanceInterval);
+        while (await TickAsync(timer).ConfigureAwait(false))
+        {
+            var surplus = new List<WorkerHandle>();
+            lock (_gate)
+            {
+                if (_stopping)
+                {
+                    return;
+                }
+
+                int excess = _idleCount - _options.MaxSpare;
+                int toRetire = excess > 0 ? Math.Max(1, excess / 4) : 0;
+                foreach (WorkerHandle worker in _workers)
+                {
+                    if (surplus.Count == toRetire)
+                    {
+                        break;
+                    }
+
+                    if (worker.State == WorkerState.Idle)
+                    {
+                        worker.State = WorkerState.Retiring;
+                        _idleCount--;
+                        surplus.Add(worker);
+                    }
+                }
+            }
+
+            foreach (WorkerHandle worker in surplus)
+            {
+                worker.Channel.Send(ChannelMessage.Retire());
+            }
+        }
+    }
+
+    private async Task<bool> TickAsync(PeriodicTimer timer)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(_stopRequested).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
     private void EnsureSpares()
     {
         int toStart;
@@ -288,7 +344,7 @@ internal sealed class WorkerPool
             worker.Client = null;
             worker.Served++;
             bool recycled = _options.RecycleAfter > 0 && worker.Served >= _options.RecycleAfter;
-            retire = _stopping || recycled || _idleCount >= _options.MaxSpare;
+            retire = _stopping || recycled;
             if (retire)
             {
                 worker.State = WorkerState.Retiring;
