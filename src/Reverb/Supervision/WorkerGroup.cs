@@ -62,39 +62,24 @@ internal sealed class WorkerGroup
 
     public async Task StopAsync(TimeSpan drain)
     {
-        WorkerHandle[] workers;
         lock (_gate)
         {
             _stopping = true;
-            workers = [.. _workers];
-            if (workers.Length == 0)
+            if (_workers.Count == 0)
             {
                 _allExited.TrySetResult();
             }
         }
 
-        foreach (WorkerHandle worker in workers)
-        {
-            worker.Channel.Send(ChannelMessage.Shutdown(drain));
-        }
+        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+    }
 
-        if (await ChildProcesses.Completes(_allExited.Task, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
-        {
-            return;
-        }
-
+    private WorkerHandle[] LiveWorkers()
+    {
         lock (_gate)
         {
-            workers = [.. _workers];
+            return [.. _workers];
         }
-
-        foreach (WorkerHandle worker in workers)
-        {
-            _logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
-            ChildProcesses.TryKill(worker.Process);
-        }
-
-        await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     private void StartWorker()
