@@ -84,15 +84,8 @@ internal sealed class WorkerGroup
 
     private void StartWorker()
     {
-        WorkerHandle worker;
-        try
+        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
         {
-            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
-            worker = new WorkerHandle(process, channel);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
             return;
         }
 

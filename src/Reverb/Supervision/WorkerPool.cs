@@ -242,20 +242,13 @@ internal sealed class WorkerPool
 
     private void StartWorker()
     {
-        WorkerHandle worker;
-        try
-        {
-            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
-            worker = new WorkerHandle(process, channel);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
         {
             lock (_gate)
             {
                 _startingCount--;
             }
 
-            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
             return;
         }
 
