@@ -7,10 +7,10 @@ internal static class InProcessServing
 {
     public static async Task RunAsync(ServeContext context, ConnectionDispatch dispatch, string model, string details, CancellationToken stop)
     {
-        using var server = new AcceptLoopServer(context.Listener, dispatch, context.Echo, context.MaxClients, context.Logger);
+        using var server = new AcceptLoopServer(context.Listeners, dispatch, context.Echo, context.MaxClients, context.Logger);
         context.ReportListening(model, $"{details}, at most {context.MaxClients}");
         await server.AcceptAsync(stop).ConfigureAwait(false);
-        context.Listener.Dispose();
+        context.CloseListeners();
         await server.DrainAsync(context.DrainTimeout).ConfigureAwait(false);
     }
 }

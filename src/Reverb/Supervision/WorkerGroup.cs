@@ -13,7 +13,7 @@ internal sealed class WorkerGroup
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
-    private readonly Socket _listener;
+    private readonly IReadOnlyList<Socket> _listeners;
     private readonly int _size;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -25,12 +25,12 @@ internal sealed class WorkerGroup
 
     private readonly CancellationToken _stopRequested;
 
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, Socket listener, int size, ILogger logger, CancellationToken stopRequested)
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, int size, ILogger logger, CancellationToken stopRequested)
     {
         _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
-        _listener = listener;
+        _listeners = listeners;
         _size = size;
         _logger = logger;
     }
@@ -94,8 +94,11 @@ internal sealed class WorkerGroup
             _workers.Add(worker);
         }
 
-        // Every worker accepts on the master's own listening socket: one queue for all of them.
-        worker.Channel.Send(ChannelMessage.Listen(), _listener.SafeHandle);
+        // Every worker accepts on the master's own listening sockets: one queue each, shared by all workers.
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            worker.Channel.Send(ChannelMessage.Listen(i, _listeners.Count), _listeners[i].SafeHandle);
+        }
         _ = MonitorAsync(worker);
     }
 
