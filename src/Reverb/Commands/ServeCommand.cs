@@ -54,13 +54,14 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -81,7 +82,8 @@ internal static class ServeCommand
                 parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
                 parse.GetValue(backlog),
                 ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
-                parse.GetValue(logFormat) ?? LogFormat.Text);
+                parse.GetValue(logFormat) ?? LogFormat.Text,
+                parse.GetValue(inetd));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -89,14 +91,24 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeSettings settings)
     {
+        if (settings.Inetd)
+        {
+            return await RunInetdAsync(settings).ConfigureAwait(false);
+        }
+
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals();
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        IReadOnlyList<System.Net.Sockets.Socket> listeners = ServerListener.ListenAll(
-            [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
+        IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
+        if (listeners is not null)
+        {
+            logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
+        }
+
+        listeners ??= ServerListener.ListenAll([.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
         var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
@@ -119,6 +131,16 @@ internal static class ServeCommand
         }
 
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RunInetdAsync(ServeSettings settings)
+    {
+        // Logs go to standard error, and only when it is not the client's socket as well.
+        LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
+        using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
+        using var signals = new ShutdownSignals();
+        await InetdConnection.ServeAsync(settings.Echo, settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

@@ -18,4 +18,5 @@ internal sealed record ServeSettings(
     TimeSpan DrainTimeout,
     int Backlog,
     LogLevel LogLevel,
-    LogFormat LogFormat);
+    LogFormat LogFormat,
+    bool Inetd);
