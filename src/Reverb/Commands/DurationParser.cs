@@ -58,16 +58,24 @@ internal static class DurationParser
     /// A System.CommandLine <c>CustomParser</c>: reports an error on the option instead of throwing,
     /// so a bad value becomes one clear line and exit code 2.
     /// </summary>
-    public static TimeSpan Parse(ArgumentResult result)
+    public static TimeSpan Parse(ArgumentResult result) => Parse(result, allowZero: true);
+
+    /// <summary>Like <see cref="Parse(ArgumentResult)"/>, but zero is an error too (timeouts, measuring windows).</summary>
+    public static TimeSpan ParsePositive(ArgumentResult result) => Parse(result, allowZero: false);
+
+    private static TimeSpan Parse(ArgumentResult result, bool allowZero)
     {
         ArgumentNullException.ThrowIfNull(result);
         string? text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
-        if (TryParse(text, out TimeSpan duration))
+        if (!TryParse(text, out TimeSpan duration))
         {
-            return duration;
+            result.AddError($"'{text}' is not a duration; use e.g. 10s, 500ms, 2m, 1h or a number of seconds");
+        }
+        else if (!allowZero && duration <= TimeSpan.Zero)
+        {
+            result.AddError($"the duration must be more than zero, not '{text}'");
         }
 
-        result.AddError($"'{text}' is not a duration; use e.g. 10s, 500ms, 2m, 1h or a number of seconds");
-        return TimeSpan.Zero;
+        return duration;
     }
 }
