@@ -38,6 +38,7 @@ internal static class BenchJsonWriter
         WriteNumberOrNull(json, "established", result.Idle?.Established);
         WriteNumberOrNull(json, "sampled", result.Idle?.Sampled);
         WriteNumberOrNull(json, "echoed", result.Idle?.Echoed);
+        WriteNumberOrNull(json, "generatorAllocatedBytes", result.AllocatedBytes);
         json.WriteEndObject();
     }
 

@@ -13,6 +13,9 @@ internal sealed record BenchResult(
 {
     private const double BytesPerMegabyte = 1_000_000;
 
+    /// <summary>Managed bytes the load generator allocated during the measurement window, when measured.</summary>
+    public long? AllocatedBytes { get; init; }
+
     private BenchWorkload Workload => Settings.Workload;
 
     public double? RoundTripsPerSecond => Workload == BenchWorkload.Pingpong ? Rate(Totals.RoundTrips) : null;

@@ -24,6 +24,12 @@ public sealed class BenchCommandTests
         Assert.True(latency.GetProperty("p50").GetInt64() > 0);
         Assert.True(latency.GetProperty("max").GetInt64() >= latency.GetProperty("p999").GetInt64());
         AssertNoFailures(root);
+
+        // Nothing is allocated per message: what the process allocated in the window is a fixed few kilobytes.
+        long roundTrips = root.GetProperty("roundTrips").GetInt64();
+        long allocated = root.GetProperty("generatorAllocatedBytes").GetInt64();
+        Assert.True(roundTrips > 1000, $"only {roundTrips} round trips");
+        Assert.True(allocated < roundTrips * 2, $"{allocated} bytes allocated for {roundTrips} round trips");
     }
 
     [Fact]
