@@ -66,7 +66,7 @@ internal static class DurationParser
     private static TimeSpan Parse(ArgumentResult result, bool allowZero)
     {
         ArgumentNullException.ThrowIfNull(result);
-        string? text = result.Tokens.Count > 0 ? result.Tokens[0].Value : null;
+        string? text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : null; // the last one wins if repeated
         if (!TryParse(text, out TimeSpan duration))
         {
             result.AddError($"'{text}' is not a duration; use e.g. 10s, 500ms, 2m, 1h or a number of seconds");

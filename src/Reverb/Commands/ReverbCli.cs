@@ -40,7 +40,8 @@ internal static class ReverbCli
 
         try
         {
-            return await result.InvokeAsync().ConfigureAwait(false);
+            // Our own handler below prints user errors as one line; anything else is a bug and keeps its trace.
+            return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
         catch (CliException ex)
         {

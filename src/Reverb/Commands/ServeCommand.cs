@@ -1,13 +1,152 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Hosting;
+using Reverb.Logging;
+using Reverb.Models;
+using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
+/// <summary><c>reverb serve [PORT]</c>: the echo server, in the concurrency model of the user's choice.</summary>
 internal static class ServeCommand
 {
+    private const string ModelHelp = """
+        Concurrency model:
+          process  one process per client (default): a crash harms only its client; costs a process per client; best for isolation
+          workers  a few processes, each multiplexing many clients: a crash harms one worker's clients; cheap per client; best all-round
+          threads  one process, one thread per client: simplest; a thread per client, no isolation; best for few clients
+          async    one process, all clients on the event loop: cheapest per client, no isolation; best for very many clients
+          [default: process]
+        """;
+
     public static Command Create()
     {
-        var command = new Command("serve", "Run the echo server.");
-        command.SetAction(_ => ExitCodes.Ok);
+        var port = new Argument<int>("PORT")
+        {
+            Description = "TCP port to listen on (RFC 862's echo port is 7; 0 picks a free port)",
+            DefaultValueFactory = _ => 7,
+            CustomParser = ParsePort,
+        };
+        var host = new Option<string>("--host") { Description = "Address to listen on: 0.0.0.0 (all IPv4), :: (IPv4 and IPv6), 127.0.0.1, ...", DefaultValueFactory = _ => "0.0.0.0" };
+        var model = new Option<ServerModelKind?>("--model", "-m") { Description = ModelHelp, HelpName = "process|workers|threads|async", CustomParser = ParseModel };
+        var minSpare = Count("--min-spare", "process model: idle workers kept ready ahead of demand", 5, min: 0);
+        var maxSpare = Count("--max-spare", "process model: idle workers beyond this are retired", 10, min: 1);
+        var maxWorkers = Count("--max-workers", "process model: cap on worker processes, hence on concurrent clients", 256, min: 1);
+        var recycleAfter = Count("--recycle-after", "process model: retire a worker after this many clients (0: never)", 0, min: 0);
+        var workers = Count("--workers", "workers model: number of worker processes", Environment.ProcessorCount, min: 1);
+        var maxClients = Count("--max-clients", "cap on concurrent clients; beyond it clients wait in the listen queue", 10_000, min: 1);
+        var idleTimeout = new Option<TimeSpan>("--idle-timeout") { Description = "close a client that makes no progress for this long, e.g. 5m [default: 0, never]", HelpName = "duration", CustomParser = DurationParser.Parse };
+        var drainTimeout = new Option<TimeSpan?>("--drain-timeout") { Description = "on SIGTERM/Ctrl-C, how long open clients may finish before they are closed [default: 5s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) };
+        var backlog = Count("--backlog", "listen queue length", ServerListener.DefaultBacklog, min: 1);
+        var bufferSize = Count("--buffer-size", "bytes read at once per client (also the most held per client)", EchoOptions.DefaultBufferSize, min: 1);
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "also log every chunk received (escaped, cut to 64 bytes)" };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" };
+
+        var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
+        {
+            port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet,
+        };
+        command.SetAction(async (parse, _) =>
+        {
+            if (parse.GetValue(minSpare) > parse.GetValue(maxSpare))
+            {
+                throw new CliException("--min-spare must not exceed --max-spare", ExitCodes.Usage);
+            }
+
+            TimeSpan idle = parse.GetValue(idleTimeout);
+            var settings = new ServeSettings(
+                parse.GetValue(host)!,
+                parse.GetValue(port),
+                parse.GetValue(model) ?? ServerModelKind.Process,
+                new EchoOptions(parse.GetValue(bufferSize), idle > TimeSpan.Zero ? idle : null, parse.GetValue(verbose)),
+                new PoolOptions(parse.GetValue(minSpare), parse.GetValue(maxSpare), parse.GetValue(maxWorkers), parse.GetValue(recycleAfter)),
+                parse.GetValue(workers),
+                parse.GetValue(maxClients),
+                parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
+                parse.GetValue(backlog),
+                ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)));
+            return await RunAsync(settings).ConfigureAwait(false);
+        });
         return command;
+    }
+
+    private static async Task<int> RunAsync(ServeSettings settings)
+    {
+        using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel);
+        ILogger logger = logs.CreateLogger("reverb.master");
+        using var signals = new ShutdownSignals();
+
+        var endpoint = ListenEndpoint.Resolve(settings.Host, settings.Port);
+        var listener = ServerListener.Listen(endpoint, settings.Backlog);
+        int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
+        var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
+        var context = new ServeContext(listener, endpoint, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, logger);
+
+        IServerModel model = settings.Model switch
+        {
+            ServerModelKind.Workers => new WorkersModel(),
+            ServerModelKind.Threads => new ThreadsModel(),
+            ServerModelKind.Async => new AsyncModel(),
+            _ => new ProcessModel(),
+        };
+
+        try
+        {
+            await model.RunAsync(context, signals.Token).ConfigureAwait(false);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
+        return ExitCodes.Ok;
+    }
+
+    private static Option<int> Count(string name, string description, int defaultValue, int min)
+    {
+        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
+        option.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() < min)
+            {
+                result.AddError($"{name} must be at least {min}");
+            }
+        });
+        return option;
+    }
+
+    private static int ParsePort(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "7";
+        if (text.StartsWith('-'))
+        {
+            result.AddError($"unknown option '{text}'");
+            return 0;
+        }
+
+        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 0 and <= 65535)
+        {
+            return value;
+        }
+
+        result.AddError($"'{text}' is not a valid port: use a number from 1 to 65535 (0 picks a free port)");
+        return 0;
+    }
+
+    private static ServerModelKind? ParseModel(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "process";
+        if (Enum.TryParse(text, ignoreCase: true, out ServerModelKind kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _))
+        {
+            return kind;
+        }
+
+        result.AddError($"'{text}' is not a model: use process, workers, threads or async");
+        return null;
     }
 }

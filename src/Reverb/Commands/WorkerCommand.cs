@@ -1,13 +1,87 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Interop;
+using Reverb.Logging;
+using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
+/// <summary>
+/// <c>reverb worker</c>: the role a master starts its worker processes in (hidden from help).
+/// The arguments make it recognisable in <c>ps</c> as a worker of a given master.
+/// </summary>
 internal static class WorkerCommand
 {
     public static Command Create()
     {
-        var command = new Command("worker", "Internal: a worker process started by the master.");
-        command.SetAction(_ => ExitCodes.Ok);
+        var role = new Option<string>("--role") { Required = true };
+        role.AcceptOnlyFromAmong("process", "multiplex");
+        var master = new Option<int>("--master") { Required = true };
+        var channelFd = new Option<int>("--channel-fd") { Required = true };
+        var bufferSize = new Option<int>("--buffer-size") { DefaultValueFactory = _ => EchoOptions.DefaultBufferSize };
+        var idleTimeoutMs = new Option<long>("--idle-timeout-ms");
+        var maxClients = new Option<int>("--max-clients") { DefaultValueFactory = _ => 1 };
+        var logLevel = new Option<LogLevel>("--log-level") { DefaultValueFactory = _ => LogLevel.Information };
+        var logChunks = new Option<bool>("--log-chunks");
+        var drainMs = new Option<long>("--drain-ms") { DefaultValueFactory = _ => 5000 };
+
+        var command = new Command("worker", "Internal: a worker process started by a reverb master.")
+        {
+            Hidden = true,
+        };
+        command.Options.Add(role);
+        command.Options.Add(master);
+        command.Options.Add(channelFd);
+        command.Options.Add(bufferSize);
+        command.Options.Add(idleTimeoutMs);
+        command.Options.Add(maxClients);
+        command.Options.Add(logLevel);
+        command.Options.Add(logChunks);
+        command.Options.Add(drainMs);
+
+        command.SetAction(async (parse, _) =>
+        {
+            long idleMs = parse.GetValue(idleTimeoutMs);
+            var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel)).ConfigureAwait(false);
+        });
         return command;
+    }
+
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, TimeSpan drain, LogLevel level)
+    {
+        // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
+        using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
+        using ILoggerFactory logs = ReverbLogging.Create(level);
+        ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
+        using var channel = new WorkerChannel(channelFd);
+
+        // SIGTERM may reach workers directly (a service manager signals the whole group): drain like the master would.
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGTERM,
+            context =>
+            {
+                context.Cancel = true;
+                channel.InjectShutdown(drain);
+            });
+
+        // The master may have died between spawning us and now: then there is nothing to do.
+        if (Libc.getppid() != masterPid)
+        {
+            return ExitCodes.Ok;
+        }
+
+        if (role == "process")
+        {
+            await new ProcessWorker(channel, echo, logger).RunAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            await new MultiplexWorker(channel, echo, maxClients, logger).RunAsync().ConfigureAwait(false);
+        }
+
+        return ExitCodes.Ok;
     }
 }

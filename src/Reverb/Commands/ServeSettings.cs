@@ -1,0 +1,19 @@
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Models;
+using Reverb.Supervision;
+
+namespace Reverb.Commands;
+
+/// <summary>The validated options of <c>reverb serve</c>.</summary>
+internal sealed record ServeSettings(
+    string Host,
+    int Port,
+    ServerModelKind Model,
+    EchoOptions Echo,
+    PoolOptions Pool,
+    int Workers,
+    int MaxClients,
+    TimeSpan DrainTimeout,
+    int Backlog,
+    LogLevel LogLevel);

@@ -1,0 +1,15 @@
+namespace Reverb.Echo;
+
+/// <summary>Short, stable words for log lines and status output.</summary>
+internal static class EchoEndNames
+{
+    public static string ToText(this EchoEnd end) => end switch
+    {
+        EchoEnd.ClientClosed => "client closed",
+        EchoEnd.Reset => "reset by client",
+        EchoEnd.IdleTimeout => "idle timeout",
+        EchoEnd.Shutdown => "server shutdown",
+        EchoEnd.Error => "error",
+        _ => "unknown",
+    };
+}

@@ -1,0 +1,210 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+
+namespace Reverb.Hosting;
+
+/// <summary>
+/// Accepts on one listening socket and runs every connection inside this process, either on the
+/// event loop or on a thread per connection. Bounds concurrent clients (beyond the bound, clients
+/// wait in the listen queue) and drains on shutdown. Used by the async and threads models and by
+/// each worker process of the workers model.
+/// </summary>
+internal sealed class AcceptLoopServer : IDisposable
+{
+    private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
+
+    private readonly Socket _listener;
+    private readonly ConnectionDispatch _dispatch;
+    private readonly EchoOptions _echo;
+    private readonly int _maxClients;
+    private readonly ILogger _logger;
+    private readonly SemaphoreSlim _slots;
+    private readonly CancellationTokenSource _closeConnections = new();
+    private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly int _pid = Environment.ProcessId;
+    private int _active;
+    private bool _draining;
+    private long _lastCapNotice = long.MinValue;
+
+    public AcceptLoopServer(Socket listener, ConnectionDispatch dispatch, EchoOptions echo, int maxClients, ILogger logger)
+    {
+        _listener = listener;
+        _dispatch = dispatch;
+        _echo = echo;
+        _maxClients = maxClients;
+        _logger = logger;
+        _slots = new SemaphoreSlim(maxClients, maxClients);
+    }
+
+    public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>Accepts until <paramref name="stopAccepting"/> is cancelled or the listener is closed; then call <see cref="DrainAsync"/>.</summary>
+    public async Task AcceptAsync(CancellationToken stopAccepting)
+    {
+        try
+        {
+            while (true)
+            {
+                if (!_slots.Wait(0, CancellationToken.None))
+                {
+                    NoticeAtCap();
+                    await _slots.WaitAsync(stopAccepting).ConfigureAwait(false);
+                }
+
+                Socket client;
+                try
+                {
+                    client = await _listener.AcceptAsync(stopAccepting).ConfigureAwait(false);
+                }
+                catch (SocketException ex) when (IsTransient(ex))
+                {
+                    // The client gave up while queued, or descriptors ran out for a moment: keep serving.
+                    _slots.Release();
+                    if (ex.SocketErrorCode == SocketError.TooManyOpenSockets)
+                    {
+                        _logger.LogWarning("out of file descriptors; accepting again shortly");
+                        await Task.Delay(TimeSpan.FromMilliseconds(100), stopAccepting).ConfigureAwait(false);
+                    }
+
+                    continue;
+                }
+                catch
+                {
+                    _slots.Release();
+                    throw;
+                }
+
+                Interlocked.Increment(ref _active);
+                Start(client);
+            }
+        }
+        catch (OperationCanceledException) when (stopAccepting.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // The listener was closed under us: same as being told to stop.
+        }
+    }
+
+    /// <summary>Call only after <see cref="DrainAsync"/> has returned.</summary>
+    public void Dispose()
+    {
+        // A thread stuck past the drain deadline may still release its slot: then leave both to the GC.
+        if (Volatile.Read(ref _active) == 0)
+        {
+            _closeConnections.Dispose();
+            _slots.Dispose();
+        }
+    }
+
+    /// <summary>Waits for open connections to finish; those still open after <paramref name="drain"/> are closed.</summary>
+    /// <param name="drain">Null waits for every client to finish by itself.</param>
+    public async Task DrainAsync(TimeSpan? drain)
+    {
+        Volatile.Write(ref _draining, true);
+        if (Volatile.Read(ref _active) == 0)
+        {
+            return;
+        }
+
+        if (drain is { } limit)
+        {
+            try
+            {
+                await _drained.Task.WaitAsync(limit).ConfigureAwait(false);
+                return;
+            }
+            catch (TimeoutException)
+            {
+                await _closeConnections.CancelAsync().ConfigureAwait(false);
+            }
+
+            // Closing wakes every session; give them a moment to log and release.
+            try
+            {
+                await _drained.Task.WaitAsync(TimeSpan.FromSeconds(2)).ConfigureAwait(false);
+            }
+            catch (TimeoutException)
+            {
+                _logger.LogWarning("{Count} connections did not close in time", Volatile.Read(ref _active));
+            }
+        }
+        else
+        {
+            await _drained.Task.ConfigureAwait(false);
+        }
+    }
+
+    private void Start(Socket client)
+    {
+        if (_dispatch == ConnectionDispatch.Thread)
+        {
+            // Small stacks: the echo loop is shallow, and the default would reserve far more per client.
+            var thread = new Thread(() => ServeAsync(client).GetAwaiter().GetResult(), maxStackSize: 256 * 1024)
+            {
+                IsBackground = true,
+                Name = "reverb client",
+            };
+            thread.Start();
+        }
+        else
+        {
+            _ = ServeAsync(client);
+        }
+    }
+
+    private async Task ServeAsync(Socket client)
+    {
+        string peer = PeerName(client);
+        try
+        {
+            ServerLog.Accepted(_logger, peer, _pid);
+            var connection = new EchoConnection(client, _echo, _logger, peer, blocking: _dispatch == ConnectionDispatch.Thread);
+            EchoResult result = await connection.RunAsync(_closeConnections.Token).ConfigureAwait(false);
+            ServerLog.Finished(_logger, peer, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
+        }
+        catch (Exception ex)
+        {
+            // A fault while serving one client must never reach the others.
+            _logger.LogError("unexpected error while serving {Peer}: {Error}", peer, ex.Message);
+        }
+        finally
+        {
+            client.Dispose();
+            _slots.Release();
+            if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
+            {
+                _drained.TrySetResult();
+            }
+        }
+    }
+
+    private void NoticeAtCap()
+    {
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        if (_lastCapNotice != long.MinValue && System.Diagnostics.Stopwatch.GetElapsedTime(_lastCapNotice, now) < CapNoticeInterval)
+        {
+            return;
+        }
+
+        _lastCapNotice = now;
+        _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
+    }
+
+    private static bool IsTransient(SocketException ex) => ex.SocketErrorCode is SocketError.ConnectionAborted
+        or SocketError.ConnectionReset or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.Interrupted;
+
+    internal static string PeerName(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint?.ToString() ?? "unknown peer";
+        }
+        catch (SocketException)
+        {
+            return "unknown peer";
+        }
+    }
+}

@@ -1,0 +1,13 @@
+using Microsoft.Extensions.Logging;
+
+namespace Reverb.Hosting;
+
+/// <summary>The per-client log lines every model writes, in one format.</summary>
+internal static partial class ServerLog
+{
+    [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "accepted {Peer} (worker {Pid})")]
+    public static partial void Accepted(ILogger logger, string peer, int pid);
+
+    [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "finished {Peer} (worker {Pid}): {BytesIn} bytes in, {BytesOut} bytes out, {Seconds:0.000} s, {How}")]
+    public static partial void Finished(ILogger logger, string peer, int pid, long bytesIn, long bytesOut, double seconds, string how);
+}

@@ -1,0 +1,32 @@
+using Reverb.Supervision;
+
+namespace Reverb.Models;
+
+/// <summary>
+/// A fixed number of worker processes, each multiplexing many clients (nginx's design). Workers
+/// accept directly on one shared listening socket, so the master is on neither the accept nor the
+/// data path; a worker that dies takes only its own clients with it and is replaced.
+/// </summary>
+internal sealed class WorkersModel : IServerModel
+{
+    public async Task RunAsync(ServeContext context, CancellationToken stop)
+    {
+        int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
+        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.DrainTimeout, context.LogLevel);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listener, context.Workers, context.Logger, stop);
+        try
+        {
+            await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
+            context.ReportListening("workers", $"{context.Workers} workers: {string.Join(", ", group.Pids())}");
+            await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
+            context.Listener.Dispose();
+        }
+    }
+}

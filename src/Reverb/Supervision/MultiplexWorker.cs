@@ -1,0 +1,78 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Hosting;
+
+namespace Reverb.Supervision;
+
+/// <summary>
+/// A worker of the workers model: accepts directly on the listening socket its master shares with
+/// every worker (one kernel accept queue, so a worker's death loses no queued connection) and
+/// multiplexes its clients on the event loop.
+/// </summary>
+internal sealed class MultiplexWorker
+{
+    private readonly WorkerChannel _channel;
+    private readonly EchoOptions _echo;
+    private readonly int _maxClients;
+    private readonly ILogger _logger;
+
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, int maxClients, ILogger logger)
+    {
+        _channel = channel;
+        _echo = echo;
+        _maxClients = maxClients;
+        _logger = logger;
+    }
+
+    public async Task RunAsync()
+    {
+        Socket? listener = await ReceiveListenerAsync().ConfigureAwait(false);
+        if (listener is null)
+        {
+            return;
+        }
+
+        using var stopAccepting = new CancellationTokenSource();
+        using var server = new AcceptLoopServer(listener, ConnectionDispatch.EventLoop, _echo, _maxClients, _logger);
+        TimeSpan? drain = null;
+        Task control = Task.Run(async () =>
+        {
+            await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
+            {
+                if (received.Message.Type == ChannelMessageType.Shutdown)
+                {
+                    drain = TimeSpan.FromMilliseconds(received.Message.A);
+                    break;
+                }
+            }
+
+            // Told to stop, or the master has gone (then clients finish in their own time).
+            await stopAccepting.CancelAsync().ConfigureAwait(false);
+        });
+
+        _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
+        await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
+        await control.ConfigureAwait(false);
+        listener.Dispose();
+        await server.DrainAsync(drain).ConfigureAwait(false);
+    }
+
+    private async Task<Socket?> ReceiveListenerAsync()
+    {
+        await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
+        {
+            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor >= 0)
+            {
+                return new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true));
+            }
+
+            if (received.Message.Type is ChannelMessageType.Shutdown or ChannelMessageType.Retire)
+            {
+                return null;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+
+namespace Reverb.Supervision;
+
+/// <summary>The master's record of one worker process: its channel, state and current client.</summary>
+internal sealed class WorkerHandle : IDisposable
+{
+    public WorkerHandle(Process process, MasterChannel channel)
+    {
+        Process = process;
+        Channel = channel;
+        Pid = process.Id;
+    }
+
+    public Process Process { get; }
+
+    public MasterChannel Channel { get; }
+
+    public int Pid { get; }
+
+    public WorkerState State { get; set; } = WorkerState.Starting;
+
+    /// <summary>The client being served (process model), with its connection id and start time.</summary>
+    public ClientAssignment? Client { get; set; }
+
+    public int Served { get; set; }
+
+    public void Dispose()
+    {
+        Channel.Dispose();
+        Process.Dispose();
+    }
+}

@@ -1,0 +1,386 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Hosting;
+
+namespace Reverb.Supervision;
+
+/// <summary>
+/// The process model's supervisor: keeps a pool of idle worker processes ready ahead of demand,
+/// hands each client to one of them, notices workers that die (reporting the client they took with
+/// them) and replaces them. The runtime reaps every child it starts, so no zombie remains.
+/// </summary>
+internal sealed class WorkerPool
+{
+    private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
+
+    private readonly WorkerLauncher _launcher;
+    private readonly WorkerSettings _settings;
+    private readonly PoolOptions _options;
+    private readonly ILogger _logger;
+    private readonly Lock _gate = new();
+    private readonly List<WorkerHandle> _workers = [];
+    private readonly Channel<WorkerHandle> _idle = Channel.CreateUnbounded<WorkerHandle>();
+    private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _readyChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _idleCount;
+    private int _startingCount;
+    private bool _stopping;
+    private long _lastCapNotice = long.MinValue;
+
+    private readonly CancellationToken _stopRequested;
+
+    /// <param name="stopRequested">Once cancelled, workers that exit are not replaced (a signal may reach them before the pool is stopped).</param>
+    public WorkerPool(WorkerLauncher launcher, WorkerSettings settings, PoolOptions options, ILogger logger, CancellationToken stopRequested)
+    {
+        _stopRequested = stopRequested;
+        _launcher = launcher;
+        _settings = settings;
+        _options = options;
+        _logger = logger;
+    }
+
+    /// <summary>A snapshot of the workers, for status and tests.</summary>
+    public IReadOnlyList<(int Pid, WorkerState State, ClientAssignment? Client)> Snapshot()
+    {
+        lock (_gate)
+        {
+            return [.. _workers.Select(w => (w.Pid, w.State, w.Client))];
+        }
+    }
+
+    /// <summary>Starts the minimum of spare workers and waits until they are ready.</summary>
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        EnsureSpares();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                if (_idleCount >= Math.Min(_options.MinSpare, _options.MaxWorkers))
+                {
+                    return;
+                }
+
+                changed = _readyChanged.Task;
+            }
+
+            try
+            {
+                await changed.WaitAsync(deadline.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new TimeoutException($"the worker processes did not become ready within {timeout.TotalSeconds:0} s");
+            }
+        }
+    }
+
+    /// <summary>Waits for an idle worker and reserves it. While every worker is busy at the cap, new clients wait in the listen queue.</summary>
+    public async ValueTask<WorkerHandle> AcquireIdleAsync(CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            if (!_idle.Reader.TryRead(out WorkerHandle? worker))
+            {
+                NoticeIfAtCap();
+                EnsureSpares();
+                worker = await _idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            lock (_gate)
+            {
+                // Entries of workers that died or were retired while queued are skipped.
+                if (worker.State != WorkerState.Idle)
+                {
+                    continue;
+                }
+
+                worker.State = WorkerState.Reserved;
+                _idleCount--;
+            }
+
+            EnsureSpares();
+            return worker;
+        }
+    }
+
+    /// <summary>Gives back a reserved worker that got no client.</summary>
+    public void Release(WorkerHandle worker)
+    {
+        lock (_gate)
+        {
+            if (worker.State != WorkerState.Reserved)
+            {
+                return;
+            }
+
+            worker.State = WorkerState.Idle;
+            _idleCount++;
+        }
+
+        _idle.Writer.TryWrite(worker);
+    }
+
+    /// <summary>Hands the connected socket to the worker. False when the worker has just died: pick another.</summary>
+    public bool Assign(WorkerHandle worker, Socket client, long connectionId, string peer)
+    {
+        lock (_gate)
+        {
+            worker.State = WorkerState.Busy;
+            worker.Client = new ClientAssignment(connectionId, peer, Stopwatch.GetTimestamp());
+        }
+
+        return worker.Channel.Send(ChannelMessage.Serve(connectionId), client.SafeHandle);
+    }
+
+    /// <summary>Asks every worker to finish (closing connections after <paramref name="drain"/>) and waits for all to exit.</summary>
+    public async Task StopAsync(TimeSpan drain)
+    {
+        WorkerHandle[] workers;
+        lock (_gate)
+        {
+            _stopping = true;
+            workers = [.. _workers];
+            if (_workers.Count == 0 && _startingCount == 0)
+            {
+                _allExited.TrySetResult();
+            }
+        }
+
+        foreach (WorkerHandle worker in workers)
+        {
+            worker.Channel.Send(ChannelMessage.Shutdown(drain));
+        }
+
+        // The workers close their clients at the drain deadline; allow a little for them to exit.
+        if (await ChildProcesses.Completes(_allExited.Task, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            workers = [.. _workers];
+        }
+
+        foreach (WorkerHandle worker in workers)
+        {
+            _logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
+            ChildProcesses.TryKill(worker.Process);
+        }
+
+        await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    private void EnsureSpares()
+    {
+        int toStart;
+        lock (_gate)
+        {
+            if (_stopping || _stopRequested.IsCancellationRequested)
+            {
+                return;
+            }
+
+            int deficit = _options.MinSpare - (_idleCount + _startingCount);
+            int room = _options.MaxWorkers - _workers.Count - _startingCount;
+            toStart = Math.Min(deficit, room);
+            if (toStart <= 0)
+            {
+                return;
+            }
+
+            _startingCount += toStart;
+        }
+
+        // Process creation stays off the accept path.
+        _ = Task.Run(() =>
+        {
+            for (int i = 0; i < toStart; i++)
+            {
+                StartWorker();
+            }
+        });
+    }
+
+    private void StartWorker()
+    {
+        WorkerHandle worker;
+        try
+        {
+            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
+            worker = new WorkerHandle(process, channel);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            lock (_gate)
+            {
+                _startingCount--;
+            }
+
+            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
+            return;
+        }
+
+        lock (_gate)
+        {
+            _workers.Add(worker);
+        }
+
+        _logger.LogDebug("started worker {Pid}", worker.Pid);
+        _ = MonitorAsync(worker);
+    }
+
+    private async Task MonitorAsync(WorkerHandle worker)
+    {
+        while (await worker.Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+        {
+            switch (message.Type)
+            {
+                case ChannelMessageType.Ready:
+                    OnReady(worker);
+                    break;
+                case ChannelMessageType.Done:
+                    OnDone(worker, message);
+                    break;
+            }
+        }
+
+        // The channel closed: the worker has exited or died. Wait for the runtime to reap it.
+        await ChildProcesses.Completes(worker.Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        OnExited(worker);
+    }
+
+    private void OnReady(WorkerHandle worker)
+    {
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            if (worker.State != WorkerState.Starting)
+            {
+                return;
+            }
+
+            _startingCount--;
+            worker.State = WorkerState.Idle;
+            _idleCount++;
+            changed = _readyChanged;
+            _readyChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        _idle.Writer.TryWrite(worker);
+        changed.TrySetResult();
+    }
+
+    private void OnDone(WorkerHandle worker, ChannelMessage message)
+    {
+        ClientAssignment? client;
+        bool retire;
+        lock (_gate)
+        {
+            client = worker.Client;
+            worker.Client = null;
+            worker.Served++;
+            bool recycled = _options.RecycleAfter > 0 && worker.Served >= _options.RecycleAfter;
+            retire = _stopping || recycled || _idleCount >= _options.MaxSpare;
+            if (retire)
+            {
+                worker.State = WorkerState.Retiring;
+            }
+            else
+            {
+                worker.State = WorkerState.Idle;
+                _idleCount++;
+            }
+        }
+
+        if (client is not null)
+        {
+            TimeSpan duration = Stopwatch.GetElapsedTime(client.StartedTimestamp);
+            ServerLog.Finished(_logger, client.Peer, worker.Pid, message.B, message.C, duration.TotalSeconds, ((EchoEnd)message.Code).ToText());
+        }
+
+        if (retire)
+        {
+            worker.Channel.Send(ChannelMessage.Retire());
+        }
+        else
+        {
+            _idle.Writer.TryWrite(worker);
+        }
+    }
+
+    private void OnExited(WorkerHandle worker)
+    {
+        WorkerState state;
+        ClientAssignment? client;
+        bool stopping;
+        lock (_gate)
+        {
+            state = worker.State;
+            client = worker.Client;
+            stopping = _stopping || _stopRequested.IsCancellationRequested;
+            _workers.Remove(worker);
+            if (state == WorkerState.Starting)
+            {
+                _startingCount--;
+            }
+            else if (state == WorkerState.Idle)
+            {
+                _idleCount--;
+            }
+
+            worker.State = WorkerState.Exited;
+            if (_stopping && _workers.Count == 0 && _startingCount == 0)
+            {
+                _allExited.TrySetResult();
+            }
+        }
+
+        string how = ExitDescription.Of(worker.Process);
+        if (client is not null)
+        {
+            _logger.LogError(
+                "worker {Pid} died ({How}) while serving {Peer}; that client is disconnected, every other client is unaffected{Replacing}",
+                worker.Pid, how, client.Peer, stopping ? string.Empty : "; starting a replacement");
+        }
+        else if (state is WorkerState.Retiring)
+        {
+            _logger.LogDebug("worker {Pid} retired ({How})", worker.Pid, how);
+        }
+        else if (!stopping)
+        {
+            _logger.LogWarning("worker {Pid} exited unexpectedly ({How}) while idle; starting a replacement", worker.Pid, how);
+        }
+
+        worker.Dispose();
+        EnsureSpares();
+    }
+
+    private void NoticeIfAtCap()
+    {
+        lock (_gate)
+        {
+            if (_workers.Count + _startingCount < _options.MaxWorkers || _startingCount > 0)
+            {
+                return;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            if (_lastCapNotice != long.MinValue && Stopwatch.GetElapsedTime(_lastCapNotice, now) < CapNoticeInterval)
+            {
+                return;
+            }
+
+            _lastCapNotice = now;
+        }
+
+        _logger.LogWarning("all {Max} workers are busy (--max-workers); new clients wait in the listen queue", _options.MaxWorkers);
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+
+namespace Reverb.Supervision;
+
+/// <summary>Everything a worker process needs to know, passed on its command line.</summary>
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, TimeSpan Drain, LogLevel LogLevel)
+{
+    public IEnumerable<string> ToArguments(int channelFd, int masterPid)
+    {
+        yield return "worker";
+        yield return "--role";
+        yield return Role == WorkerRole.Process ? "process" : "multiplex";
+        yield return "--master";
+        yield return masterPid.ToString(CultureInfo.InvariantCulture);
+        yield return "--channel-fd";
+        yield return channelFd.ToString(CultureInfo.InvariantCulture);
+        yield return "--buffer-size";
+        yield return Echo.BufferSize.ToString(CultureInfo.InvariantCulture);
+        yield return "--idle-timeout-ms";
+        yield return ((long)(Echo.IdleTimeout?.TotalMilliseconds ?? 0)).ToString(CultureInfo.InvariantCulture);
+        yield return "--max-clients";
+        yield return MaxClients.ToString(CultureInfo.InvariantCulture);
+        yield return "--drain-ms";
+        yield return ((long)Drain.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        yield return "--log-level";
+        yield return LogLevel.ToString();
+        if (Echo.LogChunks)
+        {
+            yield return "--log-chunks";
+        }
+    }
+}

@@ -1,0 +1,56 @@
+using System.Diagnostics;
+
+namespace Reverb.Tests.Infrastructure;
+
+/// <summary>Starts the real reverb executable (the built reverb.dll under dotnet, or REVERB_EXE when set, e.g. the NativeAOT binary).</summary>
+public static class ReverbCommand
+{
+    public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
+    {
+        string? native = Environment.GetEnvironmentVariable("REVERB_EXE");
+        ProcessStartInfo start;
+        if (!string.IsNullOrEmpty(native))
+        {
+            start = new ProcessStartInfo(native);
+        }
+        else
+        {
+            start = new ProcessStartInfo("dotnet");
+            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reverb.dll"));
+        }
+
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
+        return start;
+    }
+
+    /// <summary>Runs reverb to completion (bounded) and returns its exit code and output.</summary>
+    public static async Task<CommandResult> RunAsync(TimeSpan timeout, params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(arguments))!;
+        process.StandardInput.Close();
+        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
+        Task<string> stderr = process.StandardError.ReadToEndAsync();
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"reverb {string.Join(' ', arguments)} did not exit within {timeout}");
+        }
+
+        return new CommandResult(process.ExitCode, await stdout, await stderr);
+    }
+}
+
+public sealed record CommandResult(int ExitCode, string Stdout, string Stderr);

@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.RegularExpressions;
+
+namespace Reverb.Tests.Infrastructure;
+
+/// <summary>
+/// A real <c>reverb serve</c> process on a free loopback port (port 0: the server picks one and
+/// logs it). Captures every log line of the master and its workers; disposing kills the whole tree.
+/// </summary>
+public sealed partial class ReverbServer : IAsyncDisposable
+{
+    public static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    private readonly Process _process;
+    private readonly List<string> _lines = [];
+    private readonly Lock _gate = new();
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private ReverbServer(Process process)
+    {
+        _process = process;
+        Pid = process.Id;
+    }
+
+#pragma warning disable CA1822 // An instance property reads naturally next to Port.
+    public string Host => "127.0.0.1";
+#pragma warning restore CA1822
+
+    public int Port { get; private set; }
+
+    public int Pid { get; }
+
+    public IReadOnlyList<string> Lines
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return [.. _lines];
+            }
+        }
+    }
+
+    public string Log => string.Join('\n', Lines);
+
+    /// <summary>Starts <c>reverb serve 0 --host 127.0.0.1 ARGS</c> and waits until it logs "listening on".</summary>
+    public static async Task<ReverbServer> StartAsync(params string[] arguments)
+    {
+        var process = Process.Start(ReverbCommand.StartInfo(["serve", "0", "--host", "127.0.0.1", .. arguments]))!;
+        var server = new ReverbServer(process);
+        process.OutputDataReceived += (_, e) => server.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        try
+        {
+            string line = await server.WaitForLineAsync("listening on", StartTimeout);
+            server.Port = int.Parse(ListeningPort().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task<string> WaitForLineAsync(string substring, TimeSpan timeout, int skip = 0)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        while (true)
+        {
+            Task changed;
+            lock (_gate)
+            {
+                int seen = 0;
+                foreach (string line in _lines)
+                {
+                    if (line.Contains(substring, StringComparison.Ordinal) && seen++ >= skip)
+                    {
+                        return line;
+                    }
+                }
+
+                changed = _changed.Task;
+            }
+
+            if (_process.HasExited && changed.IsCompleted is false)
+            {
+                // Give the output readers a last chance to deliver what the process wrote.
+                await Task.WhenAny(changed, Task.Delay(500));
+                if (!changed.IsCompleted)
+                {
+                    throw new InvalidOperationException($"reverb exited ({_process.ExitCode}) before logging '{substring}'. Log:\n{Log}");
+                }
+            }
+
+            try
+            {
+                await changed.WaitAsync(TimeSpan.FromMilliseconds(500), cts.Token);
+            }
+            catch (TimeoutException)
+            {
+                // Re-check whether the process exited.
+            }
+            catch (OperationCanceledException)
+            {
+                throw new TimeoutException($"no log line with '{substring}' within {timeout.TotalSeconds:0} s. Log:\n{Log}");
+            }
+        }
+    }
+
+    /// <summary>The worker that the master logged as serving the client at <paramref name="clientPort"/>.</summary>
+    public async Task<int> WorkerServingAsync(int clientPort, TimeSpan timeout)
+    {
+        string line = await WaitForLineAsync($"accepted 127.0.0.1:{clientPort} (worker ", timeout);
+        return int.Parse(WorkerPid().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+    }
+
+    public IReadOnlyList<ProcessTable.Entry> Children() => ProcessTable.ChildrenOf(Pid);
+
+    public void Signal(int signal) => Signals.Send(Pid, signal);
+
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            throw new TimeoutException($"reverb did not exit within {timeout.TotalSeconds:0} s. Log:\n{Log}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // Kill the master's children first (SIGKILL on the master alone would leave busy workers to finish their clients).
+        foreach (ProcessTable.Entry child in Children())
+        {
+            Signals.Send(child.Pid, Signals.SIGKILL);
+        }
+
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private void Add(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        TaskCompletionSource changed;
+        lock (_gate)
+        {
+            _lines.Add(line);
+            changed = _changed;
+            _changed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        changed.TrySetResult();
+    }
+
+    [GeneratedRegex(@"listening on \S*:(\d+) ")]
+    private static partial Regex ListeningPort();
+
+    [GeneratedRegex(@"\(worker (\d+)\)")]
+    private static partial Regex WorkerPid();
+}
