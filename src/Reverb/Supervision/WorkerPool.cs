@@ -15,6 +15,7 @@ namespace Reverb.Supervision;
 internal sealed class WorkerPool
 {
     private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
+    private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(1);
 
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -42,19 +43,11 @@ internal sealed class WorkerPool
         _logger = logger;
     }
 
-    /// <summary>A snapshot of the workers, for status and tests.</summary>
-    public IReadOnlyList<(int Pid, WorkerState State, ClientAssignment? Client)> Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _workers.Select(w => (w.Pid, w.State, w.Client))];
-        }
-    }
-
     /// <summary>Starts the minimum of spare workers and waits until they are ready.</summary>
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         EnsureSpares();
+        _ = RetireSurplusAsync();
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         while (true)
@@ -142,40 +135,78 @@ internal sealed class WorkerPool
     /// <summary>Asks every worker to finish (closing connections after <paramref name="drain"/>) and waits for all to exit.</summary>
     public async Task StopAsync(TimeSpan drain)
     {
-        WorkerHandle[] workers;
         lock (_gate)
         {
             _stopping = true;
-            workers = [.. _workers];
             if (_workers.Count == 0 && _startingCount == 0)
             {
                 _allExited.TrySetResult();
             }
         }
 
-        foreach (WorkerHandle worker in workers)
-        {
-            worker.Channel.Send(ChannelMessage.Shutdown(drain));
-        }
+        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+    }
 
-        // The workers close their clients at the drain deadline; allow a little for them to exit.
-        if (await ChildProcesses.Completes(_allExited.Task, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
-        {
-            return;
-        }
-
+    private WorkerHandle[] LiveWorkers()
+    {
         lock (_gate)
         {
-            workers = [.. _workers];
+            return [.. _workers];
         }
+    }
 
-        foreach (WorkerHandle worker in workers)
+    /// <summary>
+    /// Retires idle workers beyond --max-spare gradually, once a second like Apache's prefork, so a
+    /// burst that ends and comes back does not make the pool kill and respawn workers in a loop.
+    /// </summary>
+    private async Task RetireSurplusAsync()
+    {
+        using var timer = new PeriodicTimer(MaintenanceInterval);
+        while (await TickAsync(timer).ConfigureAwait(false))
         {
-            _logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
-            ChildProcesses.TryKill(worker.Process);
-        }
+            var surplus = new List<WorkerHandle>();
+            lock (_gate)
+            {
+                if (_stopping)
+                {
+                    return;
+                }
 
-        await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+                int excess = _idleCount - _options.MaxSpare;
+                int toRetire = excess > 0 ? Math.Max(1, excess / 4) : 0;
+                foreach (WorkerHandle worker in _workers)
+                {
+                    if (surplus.Count == toRetire)
+                    {
+                        break;
+                    }
+
+                    if (worker.State == WorkerState.Idle)
+                    {
+                        worker.State = WorkerState.Retiring;
+                        _idleCount--;
+                        surplus.Add(worker);
+                    }
+                }
+            }
+
+            foreach (WorkerHandle worker in surplus)
+            {
+                worker.Channel.Send(ChannelMessage.Retire());
+            }
+        }
+    }
+
+    private async Task<bool> TickAsync(PeriodicTimer timer)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(_stopRequested).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
     }
 
     private void EnsureSpares()
@@ -211,20 +242,13 @@ internal sealed class WorkerPool
 
     private void StartWorker()
     {
-        WorkerHandle worker;
-        try
-        {
-            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
-            worker = new WorkerHandle(process, channel);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
         {
             lock (_gate)
             {
                 _startingCount--;
             }
 
-            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
             return;
         }
 
@@ -288,7 +312,7 @@ internal sealed class WorkerPool
             worker.Client = null;
             worker.Served++;
             bool recycled = _options.RecycleAfter > 0 && worker.Served >= _options.RecycleAfter;
-            retire = _stopping || recycled || _idleCount >= _options.MaxSpare;
+            retire = _stopping || recycled;
             if (retire)
             {
                 worker.State = WorkerState.Retiring;

@@ -109,6 +109,24 @@ public sealed class ProcessModelTests
     }
 
     [Fact]
+    public async Task The_pool_grows_with_demand_and_shrinks_back_to_max_spare_when_it_passes()
+    {
+        await using var server = await ReverbServer.StartAsync("--min-spare", "1", "--max-spare", "2");
+        var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => EchoClient.ConnectAsync(server)));
+        await Task.WhenAll(burst.Select(c => c.RoundTripAsync("burst"u8.ToArray())));
+        int[] served = await Task.WhenAll(burst.Select(c => server.WorkerServingAsync(c.LocalPort, Wait)));
+        Assert.Equal(6, served.Distinct().Count());
+
+        foreach (EchoClient client in burst)
+        {
+            client.Dispose();
+        }
+
+        await Eventually.AssertAsync(() => server.Children().Count <= 3, Wait, "idle workers retired down to --max-spare");
+        Assert.DoesNotContain("died", server.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Recycling_retires_a_worker_after_its_quota_of_clients()
     {
         await using var server = await ReverbServer.StartAsync("--min-spare", "1", "--max-spare", "2", "--recycle-after", "1");

@@ -13,19 +13,22 @@ public sealed class WorkersModelTests
         await using var server = await ReverbServer.StartAsync("--model", "workers", "--workers", "2");
         await Eventually.AssertAsync(() => server.Children().Count == 2, Wait, "two workers");
 
-        // Connect until both workers serve someone.
         var clients = new List<EchoClient>();
         var byWorker = new Dictionary<int, List<EchoClient>>();
         try
         {
-            for (int i = 0; i < 40 && byWorker.Count < 2; i++)
+            // Connect in concurrent batches until both workers serve someone (the kernel picks who accepts).
+            for (int batch = 0; batch < 20 && byWorker.Count < 2; batch++)
             {
-                var client = await EchoClient.ConnectAsync(server);
-                clients.Add(client);
-                await client.RoundTripAsync("x"u8.ToArray());
-                int pid = await server.WorkerServingAsync(client.LocalPort, Wait);
-                byWorker.TryAdd(pid, []);
-                byWorker[pid].Add(client);
+                EchoClient[] connected = await Task.WhenAll(Enumerable.Range(0, 10).Select(_ => EchoClient.ConnectAsync(server)));
+                clients.AddRange(connected);
+                foreach (EchoClient client in connected)
+                {
+                    await client.RoundTripAsync("x"u8.ToArray());
+                    int pid = await server.WorkerServingAsync(client.LocalPort, Wait);
+                    byWorker.TryAdd(pid, []);
+                    byWorker[pid].Add(client);
+                }
             }
 
             Assert.Equal(2, byWorker.Count);
