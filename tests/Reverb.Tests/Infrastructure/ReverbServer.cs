@@ -45,10 +45,19 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public string Log => string.Join('\n', Lines);
 
     /// <summary>Starts <c>reverb serve 0 --host 127.0.0.1 ARGS</c> (without that --host when ARGS has one) and waits until it logs "listening on".</summary>
-    public static async Task<ReverbServer> StartAsync(params string[] arguments)
+    public static Task<ReverbServer> StartAsync(params string[] arguments) => StartAsync(new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="StartAsync(string[])"/>, with extra environment variables.</summary>
+    public static async Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string[] host = arguments.Contains("--host") ? [] : ["--host", "127.0.0.1"];
-        var process = Process.Start(ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]))!;
+        ProcessStartInfo start = ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]);
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var process = Process.Start(start)!;
         var server = new ReverbServer(process);
         process.OutputDataReceived += (_, e) => server.Add(e.Data);
         process.ErrorDataReceived += (_, e) => server.Add(e.Data);
