@@ -54,6 +54,8 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var proxyProtocol = new Option<bool>("--proxy-protocol") { Description = "expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy/send-proxy-v2 sends) on every connection: log the real client, reject connections without a valid one" }
+            .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
@@ -61,7 +63,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -83,7 +85,8 @@ internal static class ServeCommand
                 parse.GetValue(backlog),
                 ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
                 parse.GetValue(logFormat) ?? LogFormat.Text,
-                parse.GetValue(inetd));
+                parse.GetValue(inetd),
+                parse.GetValue(proxyProtocol));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -111,7 +114,7 @@ internal static class ServeCommand
         listeners ??= ServerListener.ListenAll([.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
-        var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
 
         IServerModel model = settings.Model switch
         {
@@ -140,7 +143,7 @@ internal static class ServeCommand
         LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
         using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
         using var signals = new ShutdownSignals();
-        await InetdConnection.ServeAsync(settings.Echo, settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd")), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

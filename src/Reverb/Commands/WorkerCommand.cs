@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
+using Reverb.Hosting;
 using Reverb.Interop;
 using Reverb.Logging;
 using Reverb.Supervision;
@@ -26,6 +27,7 @@ internal static class WorkerCommand
         var logChunks = new Option<bool>("--log-chunks");
         var drainMs = new Option<long>("--drain-ms") { DefaultValueFactory = _ => 5000 };
         var logJson = new Option<bool>("--log-json");
+        var proxyProtocol = new Option<bool>("--proxy-protocol");
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -41,17 +43,19 @@ internal static class WorkerCommand
         command.Options.Add(logChunks);
         command.Options.Add(drainMs);
         command.Options.Add(logJson);
+        command.Options.Add(proxyProtocol);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
+            bool proxied = parse.GetValue(proxyProtocol);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, TimeSpan drain, LogLevel level, LogFormat format)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format)
     {
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -77,11 +81,11 @@ internal static class WorkerCommand
 
         if (role == "process")
         {
-            await new ProcessWorker(channel, echo, logger).RunAsync().ConfigureAwait(false);
+            await new ProcessWorker(channel, new ClientSession(echo, proxyProtocol, logger)).RunAsync().ConfigureAwait(false);
         }
         else
         {
-            await new MultiplexWorker(channel, echo, maxClients, logger).RunAsync().ConfigureAwait(false);
+            await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, logger).RunAsync().ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;

@@ -17,4 +17,7 @@ internal enum EchoEnd
 
     /// <summary>An unexpected socket error.</summary>
     Error = 5,
+
+    /// <summary>Refused before any echo: a PROXY protocol header was required and missing or malformed.</summary>
+    Rejected = 6,
 }

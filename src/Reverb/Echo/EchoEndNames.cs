@@ -10,6 +10,7 @@ internal static class EchoEndNames
         EchoEnd.IdleTimeout => "idle timeout",
         EchoEnd.Shutdown => "server shutdown",
         EchoEnd.Error => "error",
+        EchoEnd.Rejected => "rejected (no valid PROXY header)",
         _ => "unknown",
     };
 }

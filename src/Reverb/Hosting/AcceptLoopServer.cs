@@ -16,7 +16,7 @@ internal sealed class AcceptLoopServer : IDisposable
 
     private readonly IReadOnlyList<Socket> _listeners;
     private readonly ConnectionDispatch _dispatch;
-    private readonly EchoOptions _echo;
+    private readonly ClientSession _session;
     private readonly int _maxClients;
     private readonly ILogger _logger;
     private readonly SemaphoreSlim _slots;
@@ -27,11 +27,11 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private long _lastCapNotice = long.MinValue;
 
-    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, int maxClients, ILogger logger)
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, ILogger logger)
     {
+        _session = new ClientSession(echo, proxyProtocol, logger);
         _listeners = listeners;
         _dispatch = dispatch;
-        _echo = echo;
         _maxClients = maxClients;
         _logger = logger;
         _slots = new SemaphoreSlim(maxClients, maxClients);
@@ -164,9 +164,14 @@ internal sealed class AcceptLoopServer : IDisposable
         try
         {
             ServerLog.Accepted(_logger, peer, _pid);
-            var connection = new EchoConnection(client, _echo, _logger, peer, blocking: _dispatch == ConnectionDispatch.Thread);
-            EchoResult result = await connection.RunAsync(_closeConnections.Token).ConfigureAwait(false);
-            ServerLog.Finished(_logger, peer, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
+            string name = peer;
+            EchoResult result = await _session.RunAsync(
+                client,
+                peer,
+                blocking: _dispatch == ConnectionDispatch.Thread,
+                (real, _) => ServerLog.Proxied(_logger, name = real, _pid),
+                _closeConnections.Token).ConfigureAwait(false);
+            ServerLog.Finished(_logger, name, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
         }
         catch (Exception ex)
         {

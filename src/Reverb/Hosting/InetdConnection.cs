@@ -12,7 +12,7 @@ internal static class InetdConnection
 {
     public const int StandardInput = 0;
 
-    public static async Task<EchoResult> ServeAsync(EchoOptions echo, TimeSpan drain, ILogger logger, CancellationToken stop)
+    public static async Task<EchoResult> ServeAsync(ClientSession session, TimeSpan drain, ILogger logger, CancellationToken stop)
     {
         using var socket = new Socket(new SafeSocketHandle(StandardInput, ownsHandle: true));
         if (socket.SocketType != SocketType.Stream)
@@ -24,8 +24,9 @@ internal static class InetdConnection
         ServerLog.Accepted(logger, peer, Environment.ProcessId);
         using var close = new CancellationTokenSource();
         using CancellationTokenRegistration onStop = stop.Register(() => close.CancelAfter(drain));
-        EchoResult result = await new EchoConnection(socket, echo, logger, peer).RunAsync(close.Token).ConfigureAwait(false);
-        ServerLog.Finished(logger, peer, Environment.ProcessId, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
+        string name = peer;
+        EchoResult result = await session.RunAsync(socket, peer, blocking: false, (real, _) => ServerLog.Proxied(logger, name = real, Environment.ProcessId), close.Token).ConfigureAwait(false);
+        ServerLog.Finished(logger, name, Environment.ProcessId, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
         return result;
     }
 

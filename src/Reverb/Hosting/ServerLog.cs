@@ -8,6 +8,9 @@ internal static partial class ServerLog
     [LoggerMessage(EventId = 1, Level = LogLevel.Information, Message = "accepted {Peer} (worker {Pid})")]
     public static partial void Accepted(ILogger logger, string peer, int pid);
 
+    [LoggerMessage(EventId = 3, Level = LogLevel.Information, Message = "client {Client} (worker {Pid})")]
+    public static partial void Proxied(ILogger logger, string client, int pid);
+
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "finished {Peer} (worker {Pid}): {BytesIn} bytes in, {BytesOut} bytes out, {Seconds:0.000} s, {How}")]
     public static partial void Finished(ILogger logger, string peer, int pid, long bytesIn, long bytesOut, double seconds, string how);
 }

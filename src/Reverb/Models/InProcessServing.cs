@@ -7,7 +7,7 @@ internal static class InProcessServing
 {
     public static async Task RunAsync(ServeContext context, ConnectionDispatch dispatch, string model, string details, CancellationToken stop)
     {
-        using var server = new AcceptLoopServer(context.Listeners, dispatch, context.Echo, context.MaxClients, context.Logger);
+        using var server = new AcceptLoopServer(context.Listeners, dispatch, context.Echo, context.ProxyProtocol, context.MaxClients, context.Logger);
         context.ReportListening(model, $"{details}, at most {context.MaxClients}");
         await server.AcceptAsync(stop).ConfigureAwait(false);
         context.CloseListeners();

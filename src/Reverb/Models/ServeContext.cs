@@ -10,6 +10,7 @@ namespace Reverb.Models;
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
+    bool ProxyProtocol,
     int MaxClients,
     TimeSpan DrainTimeout,
     PoolOptions Pool,

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Net;
 
 namespace Reverb.Supervision;
 
@@ -19,6 +20,34 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
 
     public static ChannelMessage Retire() => new(ChannelMessageType.Retire, 0, 0, 0, 0);
 
+    /// <summary>The real client behind a proxy; a null source (a proxy's own health check) is sent as port -1.</summary>
+    public static ChannelMessage Client(long connectionId, IPEndPoint? source)
+    {
+        if (source is null)
+        {
+            return new(ChannelMessageType.Client, -1, 0, 0, connectionId);
+        }
+
+        Span<byte> address = stackalloc byte[16];
+        source.Address.MapToIPv6().TryWriteBytes(address, out _);
+        return new(ChannelMessageType.Client, source.Port, BinaryPrimitives.ReadInt64LittleEndian(address), BinaryPrimitives.ReadInt64LittleEndian(address[8..]), connectionId);
+    }
+
+    /// <summary>The client address of a <see cref="ChannelMessageType.Client"/> message.</summary>
+    public IPEndPoint? ClientEndPoint()
+    {
+        if (Code < 0)
+        {
+            return null;
+        }
+
+        Span<byte> address = stackalloc byte[16];
+        BinaryPrimitives.WriteInt64LittleEndian(address, A);
+        BinaryPrimitives.WriteInt64LittleEndian(address[8..], B);
+        var ip = new IPAddress(address);
+        return new IPEndPoint(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip, Code);
+    }
+
     public void WriteTo(Span<byte> destination)
     {
         destination[..Size].Clear();
@@ -31,7 +60,7 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
 
     public static bool TryRead(ReadOnlySpan<byte> source, out ChannelMessage message)
     {
-        if (source.Length != Size || source[0] is < (byte)ChannelMessageType.Ready or > (byte)ChannelMessageType.Retire)
+        if (source.Length != Size || source[0] is < (byte)ChannelMessageType.Ready or > (byte)ChannelMessageType.Client)
         {
             message = default;
             return false;

@@ -20,4 +20,7 @@ internal enum ChannelMessageType : byte
 
     /// <summary>Master → worker: you are surplus or recycled; exit now (sent only to idle workers).</summary>
     Retire = 6,
+
+    /// <summary>Worker → master: the PROXY header named the real client. A,B = IPv6 (or IPv4-mapped) address, Code = port, C = connection id.</summary>
+    Client = 7,
 }

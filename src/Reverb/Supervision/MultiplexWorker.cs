@@ -15,10 +15,12 @@ internal sealed class MultiplexWorker
     private readonly WorkerChannel _channel;
     private readonly EchoOptions _echo;
     private readonly int _maxClients;
+    private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
 
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, int maxClients, ILogger logger)
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, ILogger logger)
     {
+        _proxyProtocol = proxyProtocol;
         _channel = channel;
         _echo = echo;
         _maxClients = maxClients;
@@ -34,7 +36,7 @@ internal sealed class MultiplexWorker
         }
 
         using var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _maxClients, _logger);
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _logger);
         TimeSpan? drain = null;
         Task control = Task.Run(async () =>
         {

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Threading.Channels;
-using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
 
@@ -14,18 +13,16 @@ namespace Reverb.Supervision;
 internal sealed class ProcessWorker
 {
     private readonly WorkerChannel _channel;
-    private readonly EchoOptions _echo;
-    private readonly ILogger _logger;
+    private readonly ClientSession _session;
     private readonly Channel<ReceivedMessage> _work = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Lock _gate = new();
     private CancellationTokenSource? _current;
     private TimeSpan? _drain;
 
-    public ProcessWorker(WorkerChannel channel, EchoOptions echo, ILogger logger)
+    public ProcessWorker(WorkerChannel channel, ClientSession session)
     {
         _channel = channel;
-        _echo = echo;
-        _logger = logger;
+        _session = session;
     }
 
     public async Task RunAsync()
@@ -53,9 +50,14 @@ internal sealed class ProcessWorker
             }
         }
 
-        string peer = AcceptLoopServer.PeerName(socket);
-        var connection = new EchoConnection(socket, _echo, _logger, peer);
-        EchoResult result = await connection.RunAsync(close.Token).ConfigureAwait(false);
+        // Behind a proxy, the master learns the real client from us (only we read the PROXY header).
+        long id = serve.Message.A;
+        EchoResult result = await _session.RunAsync(
+            socket,
+            AcceptLoopServer.PeerName(socket),
+            blocking: false,
+            (_, header) => _channel.Send(ChannelMessage.Client(id, header.Source)),
+            close.Token).ConfigureAwait(false);
         lock (_gate)
         {
             _current = null;

@@ -273,6 +273,9 @@ internal sealed class WorkerPool
                 case ChannelMessageType.Done:
                     OnDone(worker, message);
                     break;
+                case ChannelMessageType.Client:
+                    OnClient(worker, message);
+                    break;
             }
         }
 
@@ -300,6 +303,23 @@ internal sealed class WorkerPool
 
         _idle.Writer.TryWrite(worker);
         changed.TrySetResult();
+    }
+
+    private void OnClient(WorkerHandle worker, ChannelMessage message)
+    {
+        string client;
+        lock (_gate)
+        {
+            if (worker.Client is not { } assignment || assignment.ConnectionId != message.C)
+            {
+                return;
+            }
+
+            client = message.ClientEndPoint() is { } real ? $"{real} via {assignment.Peer}" : $"{assignment.Peer} (proxy health check)";
+            worker.Client = assignment with { Peer = client };
+        }
+
+        ServerLog.Proxied(_logger, client, worker.Pid);
     }
 
     private void OnDone(WorkerHandle worker, ChannelMessage message)

@@ -6,7 +6,7 @@ using Reverb.Logging;
 namespace Reverb.Supervision;
 
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat)
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -30,6 +30,11 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int Max
         if (LogFormat == LogFormat.Json)
         {
             yield return "--log-json";
+        }
+
+        if (ProxyProtocol)
+        {
+            yield return "--proxy-protocol";
         }
 
         if (Echo.LogChunks)

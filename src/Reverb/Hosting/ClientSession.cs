@@ -1,0 +1,53 @@
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Proxy;
+
+namespace Reverb.Hosting;
+
+/// <summary>
+/// Serves one accepted client wherever it runs: with --proxy-protocol, first its PROXY header (the
+/// real client's address; a connection without a valid header is rejected), then the shared echo loop.
+/// </summary>
+internal sealed class ClientSession
+{
+    private readonly EchoOptions _echo;
+    private readonly bool _proxyProtocol;
+    private readonly ILogger _logger;
+
+    public ClientSession(EchoOptions echo, bool proxyProtocol, ILogger logger)
+    {
+        _echo = echo;
+        _proxyProtocol = proxyProtocol;
+        _logger = logger;
+    }
+
+    /// <param name="peer">The TCP peer (the proxy itself, behind a proxy).</param>
+    /// <param name="onClient">Told the client's name for logs: "REAL via PROXY" behind a proxy.</param>
+    public async Task<EchoResult> RunAsync(Socket socket, string peer, bool blocking, Action<string, ProxyHeader> onClient, CancellationToken close)
+    {
+        string client = peer;
+        if (_proxyProtocol)
+        {
+            ProxyHeader header;
+            try
+            {
+                header = await ProxyHeaderReader.ReadAsync(socket, ProxyHeaderReader.DefaultTimeout, close).ConfigureAwait(false);
+            }
+            catch (ProxyProtocolException ex)
+            {
+                _logger.LogWarning("rejected {Peer}: {Reason}", peer, ex.Message);
+                return new EchoResult(0, 0, TimeSpan.Zero, EchoEnd.Rejected);
+            }
+            catch (OperationCanceledException)
+            {
+                return new EchoResult(0, 0, TimeSpan.Zero, EchoEnd.Shutdown);
+            }
+
+            client = header.Source is { } source ? $"{source} via {peer}" : $"{peer} (proxy health check)";
+            onClient(client, header);
+        }
+
+        return await new EchoConnection(socket, _echo, _logger, client, blocking).RunAsync(close).ConfigureAwait(false);
+    }
+}
