@@ -1,0 +1,95 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Reverb.Tests.Bench;
+
+/// <summary>
+/// A small TCP echo server inside the test process, on 127.0.0.1 and a free port. It can be told to misbehave:
+/// corrupt the echo (flip one byte of every chunk) or reset each connection after its first read.
+/// </summary>
+public sealed class TestEchoServer : IAsyncDisposable
+{
+    private readonly TcpListener _listener;
+    private readonly EchoBehaviour _behaviour;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _acceptLoop;
+
+    private TestEchoServer(EchoBehaviour behaviour)
+    {
+        _behaviour = behaviour;
+        _listener = new TcpListener(IPAddress.Loopback, 0);
+        _listener.Start(backlog: 4096);
+        _acceptLoop = AcceptAsync();
+    }
+
+    public enum EchoBehaviour
+    {
+        Faithful,
+        CorruptEveryChunk,
+        ResetAfterFirstRead,
+    }
+
+    public string Host { get; } = "127.0.0.1";
+
+    public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    public static TestEchoServer Start(EchoBehaviour behaviour = EchoBehaviour.Faithful) => new(behaviour);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        _listener.Stop();
+        await _acceptLoop;
+        _stop.Dispose();
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptSocketAsync(_stop.Token);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                return;
+            }
+
+            _ = EchoAsync(client);
+        }
+    }
+
+    private async Task EchoAsync(Socket client)
+    {
+        using (client)
+        {
+            byte[] buffer = new byte[64 * 1024];
+            try
+            {
+                int count;
+                while ((count = await client.ReceiveAsync(buffer, SocketFlags.None, _stop.Token)) > 0)
+                {
+                    switch (_behaviour)
+                    {
+                        case EchoBehaviour.ResetAfterFirstRead:
+                            client.LingerState = new LingerOption(true, 0); // close() now sends RST
+                            return;
+                        case EchoBehaviour.CorruptEveryChunk:
+                            buffer[count / 2] ^= 0x5A;
+                            break;
+                        default:
+                            break;
+                    }
+
+                    await client.SendAsync(buffer.AsMemory(0, count), SocketFlags.None, _stop.Token);
+                }
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // The client went away or the test is over.
+            }
+        }
+    }
+}
