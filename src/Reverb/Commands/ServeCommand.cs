@@ -30,7 +30,13 @@ internal static class ServeCommand
             DefaultValueFactory = _ => 7,
             CustomParser = ParsePort,
         };
-        var host = new Option<string>("--host") { Description = "Address to listen on: 0.0.0.0 (all IPv4), :: (IPv4 and IPv6), 127.0.0.1, ...", DefaultValueFactory = _ => "0.0.0.0" };
+        var host = new Option<string[]>("--host")
+        {
+            Description = "address to listen on; repeat for several: 0.0.0.0 (all IPv4), :: (all IPv6 and IPv4), 127.0.0.1, ::1, a host name [default: 0.0.0.0]",
+            HelpName = "address",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+        };
         var model = new Option<ServerModelKind?>("--model", "-m") { Description = ModelHelp, HelpName = "process|workers|threads|async", CustomParser = ParseModel };
         var minSpare = Count("--min-spare", "process model: idle workers kept ready ahead of demand", 5, min: 0);
         var maxSpare = Count("--max-spare", "process model: idle workers beyond this are retired", 10, min: 1);
@@ -59,7 +65,7 @@ internal static class ServeCommand
 
             TimeSpan idle = parse.GetValue(idleTimeout);
             var settings = new ServeSettings(
-                parse.GetValue(host)!,
+                parse.GetValue(host) is { Length: > 0 } hosts ? hosts : ["0.0.0.0"],
                 parse.GetValue(port),
                 parse.GetValue(model) ?? ServerModelKind.Process,
                 new EchoOptions(parse.GetValue(bufferSize), idle > TimeSpan.Zero ? idle : null, parse.GetValue(verbose)),
@@ -82,11 +88,11 @@ internal static class ServeCommand
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        var endpoint = ListenEndpoint.Resolve(settings.Host, settings.Port);
-        var listener = ServerListener.Listen(endpoint, settings.Backlog);
+        IReadOnlyList<System.Net.Sockets.Socket> listeners = ServerListener.ListenAll(
+            [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
-        var context = new ServeContext(listener, endpoint, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, logger);
+        var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, logger);
 
         IServerModel model = settings.Model switch
         {

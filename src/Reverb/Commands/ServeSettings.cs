@@ -7,7 +7,7 @@ namespace Reverb.Commands;
 
 /// <summary>The validated options of <c>reverb serve</c>.</summary>
 internal sealed record ServeSettings(
-    string Host,
+    IReadOnlyList<string> Hosts,
     int Port,
     ServerModelKind Model,
     EchoOptions Echo,

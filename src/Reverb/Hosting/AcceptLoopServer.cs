@@ -5,7 +5,7 @@ using Reverb.Echo;
 namespace Reverb.Hosting;
 
 /// <summary>
-/// Accepts on one listening socket and runs every connection inside this process, either on the
+/// Accepts on its listening sockets and runs every connection inside this process, either on the
 /// event loop or on a thread per connection. Bounds concurrent clients (beyond the bound, clients
 /// wait in the listen queue) and drains on shutdown. Used by the async and threads models and by
 /// each worker process of the workers model.
@@ -14,7 +14,7 @@ internal sealed class AcceptLoopServer : IDisposable
 {
     private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
 
-    private readonly Socket _listener;
+    private readonly IReadOnlyList<Socket> _listeners;
     private readonly ConnectionDispatch _dispatch;
     private readonly EchoOptions _echo;
     private readonly int _maxClients;
@@ -27,9 +27,9 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private long _lastCapNotice = long.MinValue;
 
-    public AcceptLoopServer(Socket listener, ConnectionDispatch dispatch, EchoOptions echo, int maxClients, ILogger logger)
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, int maxClients, ILogger logger)
     {
-        _listener = listener;
+        _listeners = listeners;
         _dispatch = dispatch;
         _echo = echo;
         _maxClients = maxClients;
@@ -39,8 +39,11 @@ internal sealed class AcceptLoopServer : IDisposable
 
     public int ActiveConnections => Volatile.Read(ref _active);
 
-    /// <summary>Accepts until <paramref name="stopAccepting"/> is cancelled or the listener is closed; then call <see cref="DrainAsync"/>.</summary>
-    public async Task AcceptAsync(CancellationToken stopAccepting)
+    /// <summary>Accepts until <paramref name="stopAccepting"/> is cancelled or the listeners are closed; then call <see cref="DrainAsync"/>.</summary>
+    public Task AcceptAsync(CancellationToken stopAccepting) =>
+        Task.WhenAll(_listeners.Select(listener => AcceptFromAsync(listener, stopAccepting)));
+
+    private async Task AcceptFromAsync(Socket listener, CancellationToken stopAccepting)
     {
         try
         {
@@ -55,7 +58,7 @@ internal sealed class AcceptLoopServer : IDisposable
                 Socket client;
                 try
                 {
-                    client = await _listener.AcceptAsync(stopAccepting).ConfigureAwait(false);
+                    client = await listener.AcceptAsync(stopAccepting).ConfigureAwait(false);
                 }
                 catch (SocketException ex) when (IsTransient(ex))
                 {

@@ -8,12 +8,6 @@ namespace Reverb.Models;
 /// </summary>
 internal sealed class AsyncModel : IServerModel
 {
-    public async Task RunAsync(ServeContext context, CancellationToken stop)
-    {
-        using var server = new AcceptLoopServer(context.Listener, ConnectionDispatch.EventLoop, context.Echo, context.MaxClients, context.Logger);
-        context.ReportListening("async", $"clients multiplexed on the event loop, at most {context.MaxClients}");
-        await server.AcceptAsync(stop).ConfigureAwait(false);
-        context.Listener.Dispose();
-        await server.DrainAsync(context.DrainTimeout).ConfigureAwait(false);
-    }
+    public Task RunAsync(ServeContext context, CancellationToken stop) =>
+        InProcessServing.RunAsync(context, ConnectionDispatch.EventLoop, "async", "clients multiplexed on the event loop", stop);
 }

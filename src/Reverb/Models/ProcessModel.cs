@@ -19,22 +19,22 @@ internal sealed class ProcessModel : IServerModel
         {
             await pool.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.ReportListening("process", $"{context.Pool.MinSpare}-{context.Pool.MaxSpare} spare workers, at most {context.Pool.MaxWorkers}");
-            await AcceptAsync(context, pool, stop).ConfigureAwait(false);
+            var ids = new ConnectionIds();
+            await Task.WhenAll(context.Listeners.Select(listener => AcceptAsync(context, listener, pool, ids, stop))).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        catch (Exception ex) when (stop.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException)
         {
         }
         finally
         {
             // Stop accepting first: clients that arrive now are refused rather than left waiting.
-            context.Listener.Dispose();
+            context.CloseListeners();
             await pool.StopAsync(context.DrainTimeout).ConfigureAwait(false);
         }
     }
 
-    private static async Task AcceptAsync(ServeContext context, WorkerPool pool, CancellationToken stop)
+    private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, ConnectionIds ids, CancellationToken stop)
     {
-        long nextId = 0;
         while (true)
         {
             // Take a worker first, so that a client is accepted only when someone can serve it.
@@ -42,7 +42,7 @@ internal sealed class ProcessModel : IServerModel
             Socket client;
             try
             {
-                client = await context.Listener.AcceptAsync(stop).ConfigureAwait(false);
+                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
             }
             catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.TooManyOpenSockets)
             {
@@ -53,7 +53,7 @@ internal sealed class ProcessModel : IServerModel
             using (client)
             {
                 string peer = AcceptLoopServer.PeerName(client);
-                long id = ++nextId;
+                long id = ids.Next();
 
                 // The master's copy is closed right after the hand-over; the worker holds the only one.
                 while (!pool.Assign(worker, client, id, peer))
@@ -64,5 +64,13 @@ internal sealed class ProcessModel : IServerModel
                 ServerLog.Accepted(context.Logger, peer, worker.Pid);
             }
         }
+    }
+
+    /// <summary>Numbers connections across every listener's accept loop.</summary>
+    private sealed class ConnectionIds
+    {
+        private long _last;
+
+        public long Next() => Interlocked.Increment(ref _last);
     }
 }

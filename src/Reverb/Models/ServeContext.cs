@@ -1,15 +1,13 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
-using Reverb.Hosting;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
 
 /// <summary>What every model is given: a bound listener and the user's settings.</summary>
 internal sealed record ServeContext(
-    Socket Listener,
-    ListenEndpoint Endpoint,
+    IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
     int MaxClients,
     TimeSpan DrainTimeout,
@@ -18,10 +16,22 @@ internal sealed record ServeContext(
     LogLevel LogLevel,
     ILogger Logger)
 {
-    /// <summary>Readiness line: tests and scripts wait for "listening on".</summary>
+    /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)
     {
-        var bound = (System.Net.IPEndPoint)Listener.LocalEndPoint!;
-        Logger.LogInformation("listening on {Endpoint} (model {Model}, pid {Pid}; {Details})", bound, model, Environment.ProcessId, details);
+        foreach (Socket listener in Listeners)
+        {
+            var bound = (System.Net.IPEndPoint)listener.LocalEndPoint!;
+            Logger.LogInformation("listening on {Endpoint} (model {Model}, pid {Pid}; {Details})", bound, model, Environment.ProcessId, details);
+        }
+    }
+
+    /// <summary>Stops accepting: new clients are refused rather than left waiting.</summary>
+    public void CloseListeners()
+    {
+        foreach (Socket listener in Listeners)
+        {
+            listener.Dispose();
+        }
     }
 }

@@ -13,7 +13,7 @@ internal sealed class WorkersModel : IServerModel
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.DrainTimeout, context.LogLevel);
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listener, context.Workers, context.Logger, stop);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, context.Workers, context.Logger, stop);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
@@ -26,7 +26,7 @@ internal sealed class WorkersModel : IServerModel
         finally
         {
             await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
-            context.Listener.Dispose();
+            context.CloseListeners();
         }
     }
 }

@@ -13,7 +13,7 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
 
     public static ChannelMessage Done(long connectionId, long bytesIn, long bytesOut, int end) => new(ChannelMessageType.Done, end, connectionId, bytesIn, bytesOut);
 
-    public static ChannelMessage Listen() => new(ChannelMessageType.Listen, 0, 0, 0, 0);
+    public static ChannelMessage Listen(int index, int count) => new(ChannelMessageType.Listen, 0, index, count, 0);
 
     public static ChannelMessage Shutdown(TimeSpan drain) => new(ChannelMessageType.Shutdown, 0, (long)drain.TotalMilliseconds, 0, 0);
 

@@ -12,7 +12,7 @@ internal enum ChannelMessageType : byte
     /// <summary>Worker → master: the client has gone. A = connection id, B = bytes in, C = bytes out, Code = EchoEnd.</summary>
     Done = 3,
 
-    /// <summary>Master → worker: accept on the attached listening socket (the workers model).</summary>
+    /// <summary>Master → worker: accept on the attached listening socket, number A of B (the workers model).</summary>
     Listen = 4,
 
     /// <summary>Master → worker: stop; close connections still open after A milliseconds.</summary>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 
 namespace Reverb.Supervision;
 
@@ -17,6 +18,33 @@ internal static class ChildProcesses
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// Tells every worker to shut down (closing its clients after <paramref name="drain"/>), waits for
+    /// all to exit, and kills any that outstay the drain period.
+    /// </summary>
+    /// <param name="workers">A fresh snapshot of the workers still alive.</param>
+    /// <param name="allExited">Completes when the last worker has exited.</param>
+    public static async Task ShutDownAsync(Func<WorkerHandle[]> workers, Task allExited, TimeSpan drain, ILogger logger)
+    {
+        foreach (WorkerHandle worker in workers())
+        {
+            worker.Channel.Send(ChannelMessage.Shutdown(drain));
+        }
+
+        if (await Completes(allExited, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
+        {
+            return;
+        }
+
+        foreach (WorkerHandle worker in workers())
+        {
+            logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
+            TryKill(worker.Process);
+        }
+
+        await Completes(allExited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     public static void TryKill(Process process)

@@ -27,14 +27,14 @@ internal sealed class MultiplexWorker
 
     public async Task RunAsync()
     {
-        Socket? listener = await ReceiveListenerAsync().ConfigureAwait(false);
-        if (listener is null)
+        List<Socket>? listeners = await ReceiveListenersAsync().ConfigureAwait(false);
+        if (listeners is null)
         {
             return;
         }
 
         using var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listener, ConnectionDispatch.EventLoop, _echo, _maxClients, _logger);
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _maxClients, _logger);
         TimeSpan? drain = null;
         Task control = Task.Run(async () =>
         {
@@ -54,17 +54,24 @@ internal sealed class MultiplexWorker
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
         await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
         await control.ConfigureAwait(false);
-        listener.Dispose();
+        listeners.ForEach(listener => listener.Dispose());
         await server.DrainAsync(drain).ConfigureAwait(false);
     }
 
-    private async Task<Socket?> ReceiveListenerAsync()
+    private async Task<List<Socket>?> ReceiveListenersAsync()
     {
+        var listeners = new List<Socket>();
         await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
         {
             if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor >= 0)
             {
-                return new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true));
+                listeners.Add(new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true)));
+                if (listeners.Count >= received.Message.B)
+                {
+                    return listeners;
+                }
+
+                continue;
             }
 
             if (received.Message.Type is ChannelMessageType.Shutdown or ChannelMessageType.Retire)

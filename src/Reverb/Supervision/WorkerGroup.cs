@@ -13,7 +13,7 @@ internal sealed class WorkerGroup
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
-    private readonly Socket _listener;
+    private readonly IReadOnlyList<Socket> _listeners;
     private readonly int _size;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -25,12 +25,12 @@ internal sealed class WorkerGroup
 
     private readonly CancellationToken _stopRequested;
 
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, Socket listener, int size, ILogger logger, CancellationToken stopRequested)
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, int size, ILogger logger, CancellationToken stopRequested)
     {
         _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
-        _listener = listener;
+        _listeners = listeners;
         _size = size;
         _logger = logger;
     }
@@ -62,52 +62,30 @@ internal sealed class WorkerGroup
 
     public async Task StopAsync(TimeSpan drain)
     {
-        WorkerHandle[] workers;
         lock (_gate)
         {
             _stopping = true;
-            workers = [.. _workers];
-            if (workers.Length == 0)
+            if (_workers.Count == 0)
             {
                 _allExited.TrySetResult();
             }
         }
 
-        foreach (WorkerHandle worker in workers)
-        {
-            worker.Channel.Send(ChannelMessage.Shutdown(drain));
-        }
+        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+    }
 
-        if (await ChildProcesses.Completes(_allExited.Task, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
-        {
-            return;
-        }
-
+    private WorkerHandle[] LiveWorkers()
+    {
         lock (_gate)
         {
-            workers = [.. _workers];
+            return [.. _workers];
         }
-
-        foreach (WorkerHandle worker in workers)
-        {
-            _logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
-            ChildProcesses.TryKill(worker.Process);
-        }
-
-        await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     private void StartWorker()
     {
-        WorkerHandle worker;
-        try
+        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
         {
-            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
-            worker = new WorkerHandle(process, channel);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
-        {
-            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
             return;
         }
 
@@ -116,8 +94,11 @@ internal sealed class WorkerGroup
             _workers.Add(worker);
         }
 
-        // Every worker accepts on the master's own listening socket: one queue for all of them.
-        worker.Channel.Send(ChannelMessage.Listen(), _listener.SafeHandle);
+        // Every worker accepts on the master's own listening sockets: one queue each, shared by all workers.
+        for (int i = 0; i < _listeners.Count; i++)
+        {
+            worker.Channel.Send(ChannelMessage.Listen(i, _listeners.Count), _listeners[i].SafeHandle);
+        }
         _ = MonitorAsync(worker);
     }
 

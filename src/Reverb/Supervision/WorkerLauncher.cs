@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.Extensions.Logging;
 using Reverb.Interop;
 
 namespace Reverb.Supervision;
@@ -30,7 +31,22 @@ internal sealed class WorkerLauncher
             : [];
     }
 
-    public (Process Process, MasterChannel Channel) Launch(WorkerSettings settings)
+    /// <summary>Starts a worker; null (and an error logged) when the system refuses a new process.</summary>
+    public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger)
+    {
+        try
+        {
+            (Process process, MasterChannel channel) = Launch(settings);
+            return new WorkerHandle(process, channel);
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            logger.LogError("cannot start a worker process: {Reason}", ex.Message);
+            return null;
+        }
+    }
+
+    private (Process Process, MasterChannel Channel) Launch(WorkerSettings settings)
     {
         lock (_spawnLock)
         {

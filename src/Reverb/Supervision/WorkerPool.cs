@@ -43,15 +43,6 @@ internal sealed class WorkerPool
         _logger = logger;
     }
 
-    /// <summary>A snapshot of the workers, for status and tests.</summary>
-    public IReadOnlyList<(int Pid, WorkerState State, ClientAssignment? Client)> Snapshot()
-    {
-        lock (_gate)
-        {
-            return [.. _workers.Select(w => (w.Pid, w.State, w.Client))];
-        }
-    }
-
     /// <summary>Starts the minimum of spare workers and waits until they are ready.</summary>
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -144,40 +135,24 @@ internal sealed class WorkerPool
     /// <summary>Asks every worker to finish (closing connections after <paramref name="drain"/>) and waits for all to exit.</summary>
     public async Task StopAsync(TimeSpan drain)
     {
-        WorkerHandle[] workers;
         lock (_gate)
         {
             _stopping = true;
-            workers = [.. _workers];
             if (_workers.Count == 0 && _startingCount == 0)
             {
                 _allExited.TrySetResult();
             }
         }
 
-        foreach (WorkerHandle worker in workers)
-        {
-            worker.Channel.Send(ChannelMessage.Shutdown(drain));
-        }
+        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+    }
 
-        // The workers close their clients at the drain deadline; allow a little for them to exit.
-        if (await ChildProcesses.Completes(_allExited.Task, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))
-        {
-            return;
-        }
-
+    private WorkerHandle[] LiveWorkers()
+    {
         lock (_gate)
         {
-            workers = [.. _workers];
+            return [.. _workers];
         }
-
-        foreach (WorkerHandle worker in workers)
-        {
-            _logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
-            ChildProcesses.TryKill(worker.Process);
-        }
-
-        await ChildProcesses.Completes(_allExited.Task, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -267,20 +242,13 @@ internal sealed class WorkerPool
 
     private void StartWorker()
     {
-        WorkerHandle worker;
-        try
-        {
-            (Process process, MasterChannel channel) = _launcher.Launch(_settings);
-            worker = new WorkerHandle(process, channel);
-        }
-        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
         {
             lock (_gate)
             {
                 _startingCount--;
             }
 
-            _logger.LogError("cannot start a worker process: {Reason}", ex.Message);
             return;
         }
 

@@ -44,10 +44,11 @@ public sealed partial class ReverbServer : IAsyncDisposable
 
     public string Log => string.Join('\n', Lines);
 
-    /// <summary>Starts <c>reverb serve 0 --host 127.0.0.1 ARGS</c> and waits until it logs "listening on".</summary>
+    /// <summary>Starts <c>reverb serve 0 --host 127.0.0.1 ARGS</c> (without that --host when ARGS has one) and waits until it logs "listening on".</summary>
     public static async Task<ReverbServer> StartAsync(params string[] arguments)
     {
-        var process = Process.Start(ReverbCommand.StartInfo(["serve", "0", "--host", "127.0.0.1", .. arguments]))!;
+        string[] host = arguments.Contains("--host") ? [] : ["--host", "127.0.0.1"];
+        var process = Process.Start(ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]))!;
         var server = new ReverbServer(process);
         process.OutputDataReceived += (_, e) => server.Add(e.Data);
         process.ErrorDataReceived += (_, e) => server.Add(e.Data);
