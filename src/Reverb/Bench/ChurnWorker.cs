@@ -28,24 +28,7 @@ internal sealed class ChurnWorker
         long cycle = 0;
         try
         {
-            while (!_context.Clock.IsStopping)
-            {
-                bool failed = false;
-                try
-                {
-                    await CycleAsync(cycle++, receiveBuffer).ConfigureAwait(false);
-                }
-                catch (Exception ex) when (FailureClassifier.IsConnectionFailure(ex))
-                {
-                    _context.RecordFailure(ex);
-                    failed = true;
-                }
-
-                if (failed)
-                {
-                    await _context.BackOffAsync().ConfigureAwait(false);
-                }
-            }
+            await ConnectionLoop.RepeatAsync(_context, () => CycleAsync(cycle++, receiveBuffer)).ConfigureAwait(false);
         }
         finally
         {

@@ -12,8 +12,11 @@ internal sealed class TcpEchoClient
 {
     private const int CopyBufferSize = 64 * 1024;
 
+    private static readonly TimeSpan SenderGrace = TimeSpan.FromSeconds(1);
+
     private readonly ClientSettings _settings;
     private long _sent;
+    private volatile bool _inputEnded;
 
     public TcpEchoClient(ClientSettings settings)
     {
@@ -35,8 +38,16 @@ internal sealed class TcpEchoClient
         try
         {
             long received = await CopyEchoToOutputAsync(network, cancellationToken).ConfigureAwait(false);
-            if (!sending.IsCompleted)
+            if (!_inputEnded)
             {
+                // The server closed first. If it reset the connection, the sender may be the one that saw the reset
+                // (then the receiver only sees the end of the stream): give it a moment to say so.
+                await Task.WhenAny(sending, Task.Delay(SenderGrace, cancellationToken)).ConfigureAwait(false);
+                if (sending.IsFaulted)
+                {
+                    await sending.ConfigureAwait(false);
+                }
+
                 throw new CliException($"connection closed by {_settings.Display}");
             }
 
@@ -89,6 +100,7 @@ internal sealed class TcpEchoClient
             Interlocked.Add(ref _sent, count);
         }
 
+        _inputEnded = true;
         socket.Shutdown(SocketShutdown.Send);
     }
 
@@ -102,6 +114,7 @@ internal sealed class TcpEchoClient
             Interlocked.Add(ref _sent, bytes.Length);
         }
 
+        _inputEnded = true;
         socket.Shutdown(SocketShutdown.Send);
     }
 

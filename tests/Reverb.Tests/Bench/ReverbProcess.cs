@@ -1,8 +1,12 @@
 using System.Diagnostics;
+using Reverb.Tests.Infrastructure;
 
 namespace Reverb.Tests.Bench;
 
-/// <summary>Runs the real <c>reverb</c> executable (reverb.dll beside the tests) with some stdin, bounded in time.</summary>
+/// <summary>
+/// Runs the real <c>reverb</c> executable with binary stdin and stdout, bounded in time
+/// (<see cref="ReverbCommand.RunAsync"/> is the text-only version).
+/// </summary>
 public static class ReverbProcess
 {
     public sealed record Outcome(int ExitCode, byte[] Stdout, string Stderr)
@@ -12,20 +16,7 @@ public static class ReverbProcess
 
     public static async Task<Outcome> RunAsync(byte[]? stdin, TimeSpan limit, params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reverb.dll"));
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
+        using var process = Process.Start(ReverbCommand.StartInfo(args))!;
         using var timeout = new CancellationTokenSource(limit);
         var stdout = new MemoryStream();
         Task readOut = process.StandardOutput.BaseStream.CopyToAsync(stdout, timeout.Token);

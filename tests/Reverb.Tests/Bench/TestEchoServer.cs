@@ -4,8 +4,9 @@ using System.Net.Sockets;
 namespace Reverb.Tests.Bench;
 
 /// <summary>
-/// A small TCP echo server inside the test process, on 127.0.0.1 and a free port. It can be told to misbehave:
-/// corrupt the echo (flip one byte of every chunk) or reset each connection after its first read.
+/// A deliberately broken TCP echo server inside the test process, on 127.0.0.1 and a free port: it corrupts
+/// the echo (flips one byte of every chunk) or resets each connection after its first read. The well-behaved
+/// server in the tests is the real Reverb.
 /// </summary>
 public sealed class TestEchoServer : IAsyncDisposable
 {
@@ -24,7 +25,6 @@ public sealed class TestEchoServer : IAsyncDisposable
 
     public enum EchoBehaviour
     {
-        Faithful,
         CorruptEveryChunk,
         ResetAfterFirstRead,
     }
@@ -33,7 +33,7 @@ public sealed class TestEchoServer : IAsyncDisposable
 
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
 
-    public static TestEchoServer Start(EchoBehaviour behaviour = EchoBehaviour.Faithful) => new(behaviour);
+    public static TestEchoServer Start(EchoBehaviour behaviour) => new(behaviour);
 
     public async ValueTask DisposeAsync()
     {
@@ -76,10 +76,8 @@ public sealed class TestEchoServer : IAsyncDisposable
                         case EchoBehaviour.ResetAfterFirstRead:
                             client.LingerState = new LingerOption(true, 0); // close() now sends RST
                             return;
-                        case EchoBehaviour.CorruptEveryChunk:
-                            buffer[count / 2] ^= 0x5A;
-                            break;
                         default:
+                            buffer[count / 2] ^= 0x5A;
                             break;
                     }
 
