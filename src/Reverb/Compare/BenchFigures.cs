@@ -44,6 +44,12 @@ internal sealed record BenchFigures
     public string? Problems()
     {
         var problems = new List<string>();
+        if (Workload != WorkloadStep.Idle && RoundTrips == 0)
+        {
+            // A server that swallows part of a message leaves the bench waiting: no echo, yet nothing failed.
+            problems.Add("no echo completed");
+        }
+
         Add(problems, Errors, "errors");
         Add(problems, Timeouts, "timeouts");
         Add(problems, Mismatches, "mismatched echoes");

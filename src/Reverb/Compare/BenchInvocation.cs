@@ -16,8 +16,11 @@ internal static class BenchInvocation
     /// <summary>Beyond the step's own estimate: process start, connect timeouts, a slow sample check.</summary>
     private static readonly TimeSpan Slack = TimeSpan.FromSeconds(60);
 
-    /// <summary>A connect or echo stalled this long counts as a timeout in the bench.</summary>
-    private const string StallTimeout = "5s";
+    /// <summary>
+    /// A connect or echo stalled this long counts as a timeout in the bench. Shorter than a step's window, so a
+    /// connection that stops getting echoes (a server that drops bytes) is counted within the step, not hidden.
+    /// </summary>
+    public const string StallTimeout = "2s";
 
     public static async Task<BenchOutcome> RunAsync(
         WorkloadStep step, int port, TimeSpan duration, TimeSpan warmup, string jsonPath, CancellationToken cancellationToken)

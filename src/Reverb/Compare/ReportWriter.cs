@@ -42,7 +42,7 @@ internal static class ReportWriter
         report.Append(CultureInfo.InvariantCulture, $"- date: {results.StartedAt.ToUniversalTime():yyyy-MM-dd HH:mm} UTC\n");
         report.Append(CultureInfo.InvariantCulture, $"- command: `{results.Command}`\n");
         report.Append(CultureInfo.InvariantCulture, $"- machine: {results.Machine}; the load generator (`reverb bench`, a separate process) shares the cores with the server\n");
-        report.Append(CultureInfo.InvariantCulture, $"- each step: {results.WarmupSeconds:0.###} s warm-up (pingpong, churn), {results.DurationSeconds:0.###} s measured; idle holds its connections for the measured time\n");
+        report.Append(CultureInfo.InvariantCulture, $"- each step: {results.WarmupSeconds:0.###} s warm-up (pingpong, churn), {results.DurationSeconds:0.###} s measured; idle holds its connections for the measured time; a connect or echo stalled for {BenchInvocation.StallTimeout} counts as a timeout\n");
         report.Append(CultureInfo.InvariantCulture, $"- time: estimated {results.EstimatedSeconds:N0} s, budget {results.BudgetSeconds:N0} s, took {results.ElapsedSeconds:N0} s");
         report.Append(results.SkippedForBudget > 0
             ? string.Create(CultureInfo.InvariantCulture, $"; **{results.SkippedForBudget} steps were skipped to stay inside the budget**\n")

@@ -9,7 +9,7 @@ internal sealed class ServerLoadMeter : IAsyncDisposable
     private static readonly TimeSpan Period = TimeSpan.FromMilliseconds(500);
 
     private readonly int _rootPid;
-    private readonly ProcessTreeSample _first;
+    private readonly TreeCpuAccount _cpu;
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _sampling;
     private ProcessTreeSample _peakRss;
@@ -20,9 +20,10 @@ internal sealed class ServerLoadMeter : IAsyncDisposable
     private ServerLoadMeter(int rootPid)
     {
         _rootPid = rootPid;
-        _first = ProcessTreeSampler.Sample(rootPid, withPss: true);
-        _peakRss = _first;
-        Record(_first);
+        ProcessTreeSample first = ProcessTreeSampler.Sample(rootPid, withPss: true);
+        _cpu = new TreeCpuAccount(first);
+        _peakRss = first;
+        Record(first);
         _sampling = Task.Run(SampleUntilStoppedAsync);
     }
 
@@ -36,7 +37,7 @@ internal sealed class ServerLoadMeter : IAsyncDisposable
         ProcessTreeSample last = ProcessTreeSampler.Sample(_rootPid, withPss: true);
         Record(last);
         return new ServerFigures(
-            last.CpuTicksSince(_first) / ProcessTreeSampler.TicksPerSecond,
+            _cpu.Seconds,
             _peakRss.RssBytes,
             _peakPss,
             _peakProcesses,
@@ -69,6 +70,7 @@ internal sealed class ServerLoadMeter : IAsyncDisposable
     // Called by the sampling task, and by StopAsync only after that task has finished.
     private void Record(ProcessTreeSample sample)
     {
+        _cpu.Observe(sample);
         if (sample.RssBytes > _peakRss.RssBytes)
         {
             _peakRss = sample;

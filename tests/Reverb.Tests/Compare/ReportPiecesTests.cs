@@ -22,23 +22,36 @@ public sealed class ReportPiecesTests
     }
 
     [Fact]
-    public void Tree_cpu_counts_the_root_reaped_children_and_live_descendants_since_the_first_sample()
+    public void Tree_cpu_counts_each_process_from_its_first_sample_and_what_the_root_reaped_that_no_sample_saw()
     {
-        var before = new ProcessTreeSample(1, new Dictionary<int, ProcessSnapshot>
-        {
-            [1] = new(1, 0, 100, 50, 1, 1),
-            [2] = new(2, 1, 10, 0, 1, 1),
-        }, 0);
-        var after = new ProcessTreeSample(1, new Dictionary<int, ProcessSnapshot>
-        {
-            [1] = new(1, 0, 110, 80, 1, 1), // +10 own, +30 from reaped children
-            [2] = new(2, 1, 15, 0, 1, 1),   // +5
-            [3] = new(3, 1, 7, 0, 2, 1),    // new: all 7
-        }, 0);
+        var account = new TreeCpuAccount(Tree(Process(1, 0, 100, 50), Process(2, 1, 10), Process(4, 1, 20)));
+        account.Observe(Tree(Process(1, 0, 105, 50), Process(2, 1, 12), Process(4, 1, 24), Process(3, 1, 3)));
 
-        Assert.Equal(52, after.CpuTicksSince(before));
-        Assert.Equal(3, after.ProcessCount);
-        Assert.Equal(4, after.ThreadCount);
+        // Pid 4 ended with 25 ticks and a child no sample saw used 5: the root reaped 30.
+        account.Observe(Tree(Process(1, 0, 110, 80), Process(2, 1, 15), Process(3, 1, 7)));
+
+        // Root 10 + pid 2's 5 + pid 3's 7 + pid 4's last 5 + the unseen child's 5.
+        Assert.Equal(32, account.Ticks);
+    }
+
+    [Fact]
+    public void Tree_cpu_of_a_server_that_never_reaps_counts_what_the_samples_saw()
+    {
+        var account = new TreeCpuAccount(Tree(Process(1, 0, 0, 0)));
+        account.Observe(Tree(Process(1, 0, 1, 0), Process(7, 1, 40)));
+        account.Observe(Tree(Process(1, 0, 2, 0)));
+
+        Assert.Equal(42, account.Ticks);
+    }
+
+    [Fact]
+    public void Tree_sample_sums_processes_and_threads()
+    {
+        ProcessTreeSample sample = Tree(Process(1, 0, 0, 0, threads: 3), Process(2, 1, 0, threads: 2));
+
+        Assert.Equal(2, sample.ProcessCount);
+        Assert.Equal(5, sample.ThreadCount);
+        Assert.True(sample.RootAlive);
     }
 
     [Fact]
@@ -88,4 +101,10 @@ public sealed class ReportPiecesTests
         Assert.Equal(one * 2, plan.Estimate(2, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)));
         Assert.True(one > TimeSpan.FromSeconds(4));
     }
+
+    private static ProcessSnapshot Process(int pid, int parent, long ticks, long reaped = 0, int threads = 1) =>
+        new(pid, parent, ticks, reaped, threads, 4096);
+
+    private static ProcessTreeSample Tree(params ProcessSnapshot[] processes) =>
+        new(1, processes.ToDictionary(p => p.Pid), 0);
 }
