@@ -27,34 +27,41 @@ internal static class ServeCommand
         var port = new Argument<int>("PORT")
         {
             Description = "TCP port to listen on (RFC 862's echo port is 7; 0 picks a free port)",
-            DefaultValueFactory = _ => 7,
             CustomParser = ParsePort,
-        };
+        }.FromEnvironment(TryParsePort, 7, "a port from 0 to 65535");
         var host = new Option<string[]>("--host")
         {
-            Description = "address to listen on; repeat for several: 0.0.0.0 (all IPv4), :: (all IPv6 and IPv4), 127.0.0.1, ::1, a host name [default: 0.0.0.0]",
+            Description = "address to listen on; repeat for several: 0.0.0.0 (all IPv4), :: (all IPv6 and IPv4), 127.0.0.1, ::1, a host name",
             HelpName = "address",
             Arity = ArgumentArity.OneOrMore,
             AllowMultipleArgumentsPerToken = false,
-        };
-        var model = new Option<ServerModelKind?>("--model", "-m") { Description = ModelHelp, HelpName = "process|workers|threads|async", CustomParser = ParseModel };
+        }.FromEnvironment(TryParseHosts, ["0.0.0.0"], "addresses separated by commas");
+        var model = new Option<ServerModelKind?>("--model", "-m") { Description = ModelHelp, HelpName = "process|workers|threads|async", CustomParser = ParseModel }
+            .FromEnvironment(TryParseModel, null, "process, workers, threads or async");
         var minSpare = Count("--min-spare", "process model: idle workers kept ready ahead of demand", 5, min: 0);
         var maxSpare = Count("--max-spare", "process model: idle workers beyond this are retired", 10, min: 1);
         var maxWorkers = Count("--max-workers", "process model: cap on worker processes, hence on concurrent clients", 256, min: 1);
         var recycleAfter = Count("--recycle-after", "process model: retire a worker after this many clients (0: never)", 0, min: 0);
         var workers = Count("--workers", "workers model: number of worker processes", Environment.ProcessorCount, min: 1);
         var maxClients = Count("--max-clients", "cap on concurrent clients; beyond it clients wait in the listen queue", 10_000, min: 1);
-        var idleTimeout = new Option<TimeSpan>("--idle-timeout") { Description = "close a client that makes no progress for this long, e.g. 5m [default: 0, never]", HelpName = "duration", CustomParser = DurationParser.Parse };
-        var drainTimeout = new Option<TimeSpan?>("--drain-timeout") { Description = "on SIGTERM/Ctrl-C, how long open clients may finish before they are closed [default: 5s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) };
+        var idleTimeout = new Option<TimeSpan?>("--idle-timeout") { Description = "close a client that makes no progress for this long, e.g. 5m [default: 0, never]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
+            .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
+        var drainTimeout = new Option<TimeSpan?>("--drain-timeout") { Description = "on SIGTERM/Ctrl-C, how long open clients may finish before they are closed [default: 5s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
+            .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
         var backlog = Count("--backlog", "listen queue length", ServerListener.DefaultBacklog, min: 1);
         var bufferSize = Count("--buffer-size", "bytes read at once per client (also the most held per client)", EchoOptions.DefaultBufferSize, min: 1);
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "also log every chunk received (escaped, cut to 64 bytes)" };
-        var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "also log every chunk received (escaped, cut to 64 bytes)" }
+            .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" }
+            .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
+        var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
+            .FromEnvironment(TryParseLogFormat, null, "text or json");
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -63,7 +70,7 @@ internal static class ServeCommand
                 throw new CliException("--min-spare must not exceed --max-spare", ExitCodes.Usage);
             }
 
-            TimeSpan idle = parse.GetValue(idleTimeout);
+            TimeSpan idle = parse.GetValue(idleTimeout) ?? TimeSpan.Zero;
             var settings = new ServeSettings(
                 parse.GetValue(host) is { Length: > 0 } hosts ? hosts : ["0.0.0.0"],
                 parse.GetValue(port),
@@ -74,7 +81,9 @@ internal static class ServeCommand
                 parse.GetValue(maxClients),
                 parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
                 parse.GetValue(backlog),
-                ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)));
+                ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
+                parse.GetValue(logFormat) ?? LogFormat.Text,
+                parse.GetValue(inetd));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -82,17 +91,27 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeSettings settings)
     {
-        using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel);
+        if (settings.Inetd)
+        {
+            return await RunInetdAsync(settings).ConfigureAwait(false);
+        }
+
+        using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals();
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        IReadOnlyList<System.Net.Sockets.Socket> listeners = ServerListener.ListenAll(
-            [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
+        IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
+        if (listeners is not null)
+        {
+            logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
+        }
+
+        listeners ??= ServerListener.ListenAll([.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
-        var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, logger);
+        var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
 
         IServerModel model = settings.Model switch
         {
@@ -115,17 +134,75 @@ internal static class ServeCommand
         return ExitCodes.Ok;
     }
 
+    private static async Task<int> RunInetdAsync(ServeSettings settings)
+    {
+        // Logs go to standard error, and only when it is not the client's socket as well.
+        LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
+        using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
+        using var signals = new ShutdownSignals();
+        await InetdConnection.ServeAsync(settings.Echo, settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        return ExitCodes.Ok;
+    }
+
     private static Option<int> Count(string name, string description, int defaultValue, int min)
     {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => defaultValue };
-        option.Validators.Add(result =>
+        string expected = $"a whole number of at least {min}";
+        return new Option<int>(name)
         {
-            if (result.GetValueOrDefault<int>() < min)
+            Description = description,
+            CustomParser = result =>
             {
-                result.AddError($"{name} must be at least {min}");
-            }
-        });
-        return option;
+                string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+                if (TryParseCount(text, min, out int value))
+                {
+                    return value;
+                }
+
+                result.AddError($"{name}: '{text}' is not valid: expected {expected}");
+                return defaultValue;
+            },
+        }.FromEnvironment((string text, out int value) => TryParseCount(text, min, out value), defaultValue, expected);
+    }
+
+    private static bool TryParseCount(string text, int min, out int value) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out value) && value >= min;
+
+    private static bool TryParsePort(string text, out int port) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out port) && port is >= 0 and <= 65535;
+
+    private static bool TryParseHosts(string text, out string[] hosts)
+    {
+        hosts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return hosts.Length > 0;
+    }
+
+    private static bool TryParseDuration(string text, out TimeSpan? duration)
+    {
+        bool ok = DurationParser.TryParse(text, out TimeSpan parsed);
+        duration = ok ? parsed : null;
+        return ok;
+    }
+
+    private static bool TryParseModel(string text, out ServerModelKind? model)
+    {
+        model = null;
+        if (!int.TryParse(text, out _) && Enum.TryParse(text, ignoreCase: true, out ServerModelKind kind) && Enum.IsDefined(kind))
+        {
+            model = kind;
+        }
+
+        return model is not null;
+    }
+
+    private static bool TryParseLogFormat(string text, out LogFormat? format)
+    {
+        format = text.Trim().ToLowerInvariant() switch
+        {
+            "text" => LogFormat.Text,
+            "json" => LogFormat.Json,
+            _ => null,
+        };
+        return format is not null;
     }
 
     private static int ParsePort(ArgumentResult result)
@@ -137,7 +214,7 @@ internal static class ServeCommand
             return 0;
         }
 
-        if (int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int value) && value is >= 0 and <= 65535)
+        if (TryParsePort(text, out int value))
         {
             return value;
         }
@@ -149,12 +226,24 @@ internal static class ServeCommand
     private static ServerModelKind? ParseModel(ArgumentResult result)
     {
         string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "process";
-        if (Enum.TryParse(text, ignoreCase: true, out ServerModelKind kind) && Enum.IsDefined(kind) && !int.TryParse(text, out _))
+        if (TryParseModel(text, out ServerModelKind? model))
         {
-            return kind;
+            return model;
         }
 
         result.AddError($"'{text}' is not a model: use process, workers, threads or async");
+        return null;
+    }
+
+    private static LogFormat? ParseLogFormat(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "text";
+        if (TryParseLogFormat(text, out LogFormat? format))
+        {
+            return format;
+        }
+
+        result.AddError($"'{text}' is not a log format: use text or json");
         return null;
     }
 }

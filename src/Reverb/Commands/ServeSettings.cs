@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
+using Reverb.Logging;
 using Reverb.Models;
 using Reverb.Supervision;
 
@@ -16,4 +17,6 @@ internal sealed record ServeSettings(
     int MaxClients,
     TimeSpan DrainTimeout,
     int Backlog,
-    LogLevel LogLevel);
+    LogLevel LogLevel,
+    LogFormat LogFormat,
+    bool Inetd);

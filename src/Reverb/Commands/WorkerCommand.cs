@@ -25,6 +25,7 @@ internal static class WorkerCommand
         var logLevel = new Option<LogLevel>("--log-level") { DefaultValueFactory = _ => LogLevel.Information };
         var logChunks = new Option<bool>("--log-chunks");
         var drainMs = new Option<long>("--drain-ms") { DefaultValueFactory = _ => 5000 };
+        var logJson = new Option<bool>("--log-json");
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -39,22 +40,23 @@ internal static class WorkerCommand
         command.Options.Add(logLevel);
         command.Options.Add(logChunks);
         command.Options.Add(drainMs);
+        command.Options.Add(logJson);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel)).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, TimeSpan drain, LogLevel level)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, int maxClients, TimeSpan drain, LogLevel level, LogFormat format)
     {
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
-        using ILoggerFactory logs = ReverbLogging.Create(level);
+        using ILoggerFactory logs = ReverbLogging.Create(level, format);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
         using var channel = new WorkerChannel(channelFd);
 

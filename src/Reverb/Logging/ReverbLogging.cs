@@ -3,12 +3,26 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Reverb.Logging;
 
-/// <summary>One-line, timestamped console logs for every reverb process (master and workers alike).</summary>
+/// <summary>Console logs for every reverb process (master and workers alike): one line per event.</summary>
 internal static class ReverbLogging
 {
-    public static ILoggerFactory Create(LogLevel minimum) => LoggerFactory.Create(builder =>
+    public static ILoggerFactory Create(LogLevel minimum, LogFormat format = LogFormat.Text, bool toStandardError = false) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(minimum);
+
+        // Where standard output is a client's socket (inetd), every line must go to standard error.
+        builder.AddConsole(options => options.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None);
+        if (format == LogFormat.Json)
+        {
+            builder.AddJsonConsole(options =>
+            {
+                options.IncludeScopes = false;
+                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+                options.UseUtcTimestamp = true;
+            });
+            return;
+        }
+
         builder.AddSimpleConsole(options =>
         {
             options.SingleLine = true;

@@ -13,7 +13,7 @@ internal sealed class ProcessModel : IServerModel
 {
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
-        var settings = new WorkerSettings(WorkerRole.Process, context.Echo, 1, context.DrainTimeout, context.LogLevel);
+        var settings = new WorkerSettings(WorkerRole.Process, context.Echo, 1, context.DrainTimeout, context.LogLevel, context.LogFormat);
         var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, context.Logger, stop);
         try
         {

@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
+using Reverb.Logging;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
@@ -14,6 +15,7 @@ internal sealed record ServeContext(
     PoolOptions Pool,
     int Workers,
     LogLevel LogLevel,
+    LogFormat LogFormat,
     ILogger Logger)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>

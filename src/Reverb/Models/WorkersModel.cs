@@ -12,7 +12,7 @@ internal sealed class WorkersModel : IServerModel
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
-        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.DrainTimeout, context.LogLevel);
+        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat);
         var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, context.Workers, context.Logger, stop);
         try
         {

@@ -1,11 +1,12 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
+using Reverb.Logging;
 
 namespace Reverb.Supervision;
 
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, TimeSpan Drain, LogLevel LogLevel)
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -26,6 +27,11 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, int Max
         yield return ((long)Drain.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         yield return "--log-level";
         yield return LogLevel.ToString();
+        if (LogFormat == LogFormat.Json)
+        {
+            yield return "--log-json";
+        }
+
         if (Echo.LogChunks)
         {
             yield return "--log-chunks";

@@ -45,10 +45,43 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public string Log => string.Join('\n', Lines);
 
     /// <summary>Starts <c>reverb serve 0 --host 127.0.0.1 ARGS</c> (without that --host when ARGS has one) and waits until it logs "listening on".</summary>
-    public static async Task<ReverbServer> StartAsync(params string[] arguments)
+    public static Task<ReverbServer> StartAsync(params string[] arguments) => StartAsync(new Dictionary<string, string>(), arguments);
+
+    /// <summary>As <see cref="StartAsync(string[])"/>, with extra environment variables.</summary>
+    public static Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string[] host = arguments.Contains("--host") ? [] : ["--host", "127.0.0.1"];
-        var process = Process.Start(ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]))!;
+        ProcessStartInfo start = ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]);
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        return StartAsync(start);
+    }
+
+    /// <summary>
+    /// Starts <c>reverb serve ARGS</c> under <paramref name="launcher"/> (e.g. systemd-socket-activate,
+    /// which listens first and execs reverb at the first connection); ready once the launcher logs "Listening on".
+    /// </summary>
+    public static Task<ReverbServer> StartUnderAsync(string[] launcher, params string[] arguments)
+    {
+        ProcessStartInfo reverb = ReverbCommand.StartInfo(["serve", .. arguments]);
+        ProcessStartInfo start = ReverbCommand.StartInfo([]);
+        start.FileName = launcher[0];
+        start.ArgumentList.Clear();
+        foreach (string argument in (string[])[.. launcher[1..], reverb.FileName, .. reverb.ArgumentList])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return StartAsync(start, readyLine: "Listening on ");
+    }
+
+    private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
+    {
+
+        var process = Process.Start(start)!;
         var server = new ReverbServer(process);
         process.OutputDataReceived += (_, e) => server.Add(e.Data);
         process.ErrorDataReceived += (_, e) => server.Add(e.Data);
@@ -56,7 +89,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            string line = await server.WaitForLineAsync("listening on", StartTimeout);
+            string line = await server.WaitForLineAsync(readyLine, StartTimeout);
             server.Port = int.Parse(ListeningPort().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
             return server;
         }
@@ -173,7 +206,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
         changed.TrySetResult();
     }
 
-    [GeneratedRegex(@"listening on \S*:(\d+) ")]
+    [GeneratedRegex(@"listening on \S*:(\d+) ", RegexOptions.IgnoreCase)]
     private static partial Regex ListeningPort();
 
     [GeneratedRegex(@"\(worker (\d+)\)")]
