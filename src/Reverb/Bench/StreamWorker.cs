@@ -25,10 +25,12 @@ internal sealed class StreamWorker
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
         int size = context.Settings.Size;
-        int slots = Math.Max(2, (MinimumRingBytes + size - 1) / size);
-        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, size, slots);
+        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, size, RingSlots(size));
         _verifier = new EchoVerifier(_pattern);
     }
+
+    /// <summary>How many distinct chunks a connection's pattern holds.</summary>
+    public static int RingSlots(int size) => Math.Max(2, (MinimumRingBytes + size - 1) / size);
 
     public async Task RunAsync()
     {

@@ -59,6 +59,13 @@ internal static class BenchCommand
                 parse.GetValue(pipeline),
                 parse.GetValue(seed),
                 parse.GetValue(timeout));
+            if (settings.PayloadMemory > BenchSettings.MaxPayloadMemory)
+            {
+                throw new CliException(
+                    $"{settings.Connections} connections of {settings.Size}-byte messages need {settings.PayloadMemory / (1 << 20)} MiB of payload; "
+                    + $"keep it under {BenchSettings.MaxPayloadMemory / (1 << 20)} MiB (fewer connections, a smaller --size or --pipeline)");
+            }
+
             return await BenchSession.RunAsync(settings, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
         }));
         return command;

@@ -117,6 +117,15 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         Assert.Equal($"reverb: cannot connect to 127.0.0.1:{port}: connection refused", outcome.Stderr.TrimEnd());
     }
 
+    [Fact]
+    public async Task Payloads_too_large_for_memory_are_refused_before_connecting()
+    {
+        var outcome = await ReverbProcess.RunAsync(null, Limit, "bench", "127.0.0.1", "7", "--connections", "1000", "--size", "16000000");
+
+        Assert.Equal(1, outcome.ExitCode);
+        Assert.Contains("MiB of payload", outcome.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--workload", "nonsense")]
     [InlineData("--duration", "soon")]
