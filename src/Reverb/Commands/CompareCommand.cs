@@ -54,15 +54,26 @@ internal static class CompareCommand
             DefaultValueFactory = _ => new DirectoryInfo("compare"),
         };
 
+        var from = new Option<FileInfo?>("--from")
+        {
+            Description = "Measure nothing: write the report and charts again from an earlier results.json (into --out).",
+            HelpName = "FILE",
+        };
+
         var command = new Command(
             "compare",
             "Run every model (and --peer servers) through the same bench workloads, one server at a time on loopback, "
             + "measuring the server's process tree too; writes a markdown report, PNG charts and results.json.")
         {
-            models, peers, duration, warmup, budget, connections, sizes, churn, idle, output,
+            models, peers, duration, warmup, budget, connections, sizes, churn, idle, output, from,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
+            if (parse.GetValue(from) is { } earlier)
+            {
+                return CompareSession.Render(earlier, parse.GetValue(output)!);
+            }
+
             List<ServerDefinition> servers = [.. Split(parse.GetValue(models)!).Select(ServerDefinition.ForModel)];
             servers.AddRange((parse.GetValue(peers) ?? []).Select(ServerDefinition.ForPeer));
             if (servers.Count == 0)

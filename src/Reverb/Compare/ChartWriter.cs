@@ -50,7 +50,7 @@ internal static class ChartWriter
             WorkloadStep.Idle,
             WorkloadPlan.IdleSize,
             results.Plan.IdleConnections,
-            s => s.Status == StepStatus.Ok && s.Server is { } server ? server.PeakPssBytes / 1048576.0 : null,
+            s => s.Server?.PeakPssBytes / 1048576.0,
             "server memory (MiB PSS, log scale)",
             logY: true));
         return charts;
@@ -74,22 +74,32 @@ internal static class ChartWriter
         {
             ServerResult server = results.Servers[i];
             var points = connections
-                .Select(c => (Connections: c, Value: server.Find(workload, c, size) is { } step ? figure(step) : null))
+                .Select(c => server.Find(workload, c, size) is { } step ? (Connections: c, Value: figure(step), Clean: step.Status == StepStatus.Ok) : default)
                 .Where(p => p.Value is > 0)
-                .Select(p => (X: Math.Log10(p.Connections), Y: p.Value!.Value))
+                .Select(p => (X: Math.Log10(p.Connections), Y: logY ? Math.Log10(p.Value!.Value) : p.Value!.Value, p.Clean))
                 .ToArray();
             if (points.Length == 0)
             {
                 continue;
             }
 
-            allValues.AddRange(points.Select(p => p.Y));
-            var line = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => logY ? Math.Log10(p.Y) : p.Y).ToArray());
+            allValues.AddRange(points.Select(p => logY ? Math.Pow(10, p.Y) : p.Y));
+            var line = plot.Add.Scatter(points.Select(p => p.X).ToArray(), points.Select(p => p.Y).ToArray());
             line.LegendText = server.Name;
             line.Color = palette.GetColor(i);
             line.LineWidth = 2;
             line.MarkerSize = 8;
             line.LinePattern = server.IsPeer ? LinePattern.Dashed : LinePattern.Solid;
+
+            // A ring marks a figure from a step with errors, timeouts or wrong echoes: shown, never passed off as clean.
+            var flawed = points.Where(p => !p.Clean).ToArray();
+            if (flawed.Length > 0)
+            {
+                var rings = plot.Add.ScatterPoints(flawed.Select(p => p.X).ToArray(), flawed.Select(p => p.Y).ToArray());
+                rings.Color = palette.GetColor(i);
+                rings.MarkerShape = MarkerShape.OpenCircle;
+                rings.MarkerSize = 18;
+            }
         }
 
         plot.Title(chart.Caption);
@@ -103,12 +113,12 @@ internal static class ChartWriter
             SetLogTicks(plot, allValues.Min(), allValues.Max());
         }
 
-        if (!logY)
+        if (!logY && allValues.Count > 0)
         {
-            plot.Axes.Margins(bottom: 0);
+            plot.Axes.SetLimitsY(0, allValues.Max() * 1.08); // rates from zero, so heights compare honestly
         }
 
-        plot.ShowLegend(Alignment.UpperLeft);
+        plot.ShowLegend(Edge.Right); // outside the data, so no point hides behind it
         plot.SavePng(Path.Combine(directory, chart.FileName), Width, Height);
         return chart;
     }

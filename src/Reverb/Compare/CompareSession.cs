@@ -51,6 +51,29 @@ internal static class CompareSession
         return ExitCodes.Ok;
     }
 
+    /// <summary>Writes the report and charts again from an earlier results.json: the same figures, a new layout.</summary>
+    public static int Render(FileInfo resultsFile, DirectoryInfo output)
+    {
+        ArgumentNullException.ThrowIfNull(resultsFile);
+        ArgumentNullException.ThrowIfNull(output);
+        CompareResults results;
+        try
+        {
+            using FileStream stream = resultsFile.OpenRead();
+            results = JsonSerializer.Deserialize(stream, CompareJsonContext.Default.CompareResults)
+                ?? throw new CliException($"{resultsFile.FullName} holds no results");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
+        {
+            throw new CliException($"cannot read {resultsFile.FullName}: {ex.Message}");
+        }
+
+        output.Create();
+        Write(output, results);
+        Console.WriteLine($"reverb compare: report written again in {Path.Combine(output.FullName, ReportWriter.FileName)}");
+        return ExitCodes.Ok;
+    }
+
     private static CompareProgress PlainProgress() => new(
         status => Console.WriteLine($"  .. {status}"),
         Console.WriteLine);

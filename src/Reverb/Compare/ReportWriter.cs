@@ -26,7 +26,7 @@ internal static class ReportWriter
 
         Churn(report, results);
         Idle(report, results);
-        report.Append("\n## Charts\n\n");
+        report.Append("\n## Charts\n\nDashed lines: peers. A ring around a point: that step had errors, timeouts or wrong echoes, or (idle) did not hold every connection.\n\n");
         foreach (ChartFile chart in charts)
         {
             report.Append(CultureInfo.InvariantCulture, $"![{chart.Caption}]({chart.FileName})\n\n");
