@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -13,6 +12,7 @@ internal sealed class ChurnWorker
     private readonly WorkerContext _context;
     private readonly PayloadPattern _pattern;
     private readonly EchoVerifier _verifier;
+    private readonly byte[] _receiveBuffer;
 
     public ChurnWorker(WorkerContext context)
     {
@@ -20,24 +20,18 @@ internal sealed class ChurnWorker
         _context = context;
         _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, 2);
         _verifier = new EchoVerifier(_pattern);
+        _receiveBuffer = new byte[_pattern.MessageSize];
     }
 
-    public async Task RunAsync()
+    public Task RunAsync()
     {
-        byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(_pattern.MessageSize);
         long cycle = 0;
-        try
-        {
-            await ConnectionLoop.RepeatAsync(_context, () => CycleAsync(cycle++, receiveBuffer)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(receiveBuffer);
-        }
+        return ConnectionLoop.RepeatAsync(_context, () => CycleAsync(cycle++));
     }
 
-    private async Task CycleAsync(long cycle, byte[] receiveBuffer)
+    private async Task CycleAsync(long cycle)
     {
+        byte[] receiveBuffer = _receiveBuffer;
         WorkerStats stats = _context.Stats;
         ConnectionWatch watch = _context.Watch;
         int size = _pattern.MessageSize;

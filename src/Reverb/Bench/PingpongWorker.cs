@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -18,6 +17,7 @@ internal sealed class PingpongWorker
     private readonly PayloadPattern _pattern;
     private readonly EchoVerifier _verifier;
     private readonly long[] _sendTimestamps;
+    private readonly byte[] _receiveBuffer;
     private readonly int _pipeline;
 
     public PingpongWorker(WorkerContext context)
@@ -30,23 +30,14 @@ internal sealed class PingpongWorker
         _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, _pipeline + 1);
         _verifier = new EchoVerifier(_pattern);
         _sendTimestamps = new long[_pipeline];
+        _receiveBuffer = new byte[Math.Min(_pattern.Length, MaxReceiveBuffer)];
     }
 
-    public async Task RunAsync()
-    {
-        byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(Math.Min(_pattern.Length, MaxReceiveBuffer));
-        try
-        {
-            await ConnectionLoop.RunAsync(_context, socket => ExchangeAsync(socket, receiveBuffer)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(receiveBuffer);
-        }
-    }
+    public Task RunAsync() => ConnectionLoop.RunAsync(_context, ExchangeAsync);
 
-    private async Task ExchangeAsync(Socket socket, byte[] receiveBuffer)
+    private async Task ExchangeAsync(Socket socket)
     {
+        byte[] receiveBuffer = _receiveBuffer;
         BenchClock clock = _context.Clock;
         WorkerStats stats = _context.Stats;
         ConnectionWatch watch = _context.Watch;

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
 
@@ -18,6 +17,7 @@ internal sealed class StreamWorker
     private readonly WorkerContext _context;
     private readonly PayloadPattern _pattern;
     private readonly EchoVerifier _verifier;
+    private readonly byte[] _receiveBuffer = new byte[ReceiveBufferSize];
     private long _sent;
 
     public StreamWorker(WorkerContext context)
@@ -32,27 +32,16 @@ internal sealed class StreamWorker
     /// <summary>How many distinct chunks a connection's pattern holds.</summary>
     public static int RingSlots(int size) => Math.Max(2, (MinimumRingBytes + size - 1) / size);
 
-    public async Task RunAsync()
-    {
-        byte[] receiveBuffer = ArrayPool<byte>.Shared.Rent(ReceiveBufferSize);
-        try
-        {
-            await ConnectionLoop.RunAsync(_context, socket => ExchangeAsync(socket, receiveBuffer)).ConfigureAwait(false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(receiveBuffer);
-        }
-    }
+    public Task RunAsync() => ConnectionLoop.RunAsync(_context, ExchangeAsync);
 
-    private async Task ExchangeAsync(Socket socket, byte[] receiveBuffer)
+    private async Task ExchangeAsync(Socket socket)
     {
         _verifier.Reset();
         Volatile.Write(ref _sent, 0);
         Task sending = SendAsync(socket);
         try
         {
-            await ReceiveAsync(socket, receiveBuffer, sending).ConfigureAwait(false);
+            await ReceiveAsync(socket, sending).ConfigureAwait(false);
         }
         finally
         {
@@ -80,8 +69,9 @@ internal sealed class StreamWorker
         socket.Shutdown(SocketShutdown.Send);
     }
 
-    private async Task ReceiveAsync(Socket socket, byte[] receiveBuffer, Task sending)
+    private async Task ReceiveAsync(Socket socket, Task sending)
     {
+        byte[] receiveBuffer = _receiveBuffer;
         BenchClock clock = _context.Clock;
         WorkerStats stats = _context.Stats;
         ConnectionWatch watch = _context.Watch;
