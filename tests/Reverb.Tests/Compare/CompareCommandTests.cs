@@ -49,6 +49,12 @@ public sealed partial class CompareCommandTests : IDisposable
         {
             AssertPositiveFigures(server);
         }
+
+        // The same figures can be laid out again without measuring.
+        string again = Path.Combine(_output.FullName, "again");
+        CommandResult render = await ReverbCommand.RunAsync(Limit, "compare", "--from", Path.Combine(_output.FullName, "results.json"), "--out", again);
+        Assert.True(render.ExitCode == 0, render.Stderr);
+        Assert.Equal(report, File.ReadAllText(Path.Combine(again, "report.md")));
     }
 
     [Fact]
