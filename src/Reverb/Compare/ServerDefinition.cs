@@ -1,0 +1,70 @@
+using System.Globalization;
+using Reverb.Commands;
+
+namespace Reverb.Compare;
+
+/// <summary>
+/// A server to put through the workloads: either `reverb serve` in one model, or an external echo server
+/// (a peer) started with <c>/bin/sh -c</c> after its <c>{port}</c> placeholder is replaced by a free port.
+/// </summary>
+internal sealed record ServerDefinition(string Name, string? Model, string? PeerCommand)
+{
+    /// <summary>The placeholder a peer command must contain.</summary>
+    public const string PortPlaceholder = "{port}";
+
+    /// <summary>
+    /// The process model forks one worker per client, so it holds at most this many clients. Raised from the
+    /// server's default (256) so pingpong at 1,000 connections fits; idle steps above it are skipped, not failed.
+    /// </summary>
+    public const int ProcessModelWorkerCap = 1100;
+
+    private static readonly string[] KnownModels = ["process", "workers", "threads", "async"];
+
+    public bool IsPeer => PeerCommand is not null;
+
+    /// <summary>The most idle connections this server is asked to hold; null when it has no stated cap.</summary>
+    public int? ClientCap => Model == "process" ? ProcessModelWorkerCap : null;
+
+    /// <summary>How the report shows where the server came from.</summary>
+    public string Description => PeerCommand ?? $"reverb serve --model {Model}";
+
+    public static ServerDefinition ForModel(string model)
+    {
+        string name = model.Trim().ToLowerInvariant();
+        if (!KnownModels.Contains(name))
+        {
+            throw new CliException($"unknown model '{model}': use {string.Join(", ", KnownModels)}", ExitCodes.Usage);
+        }
+
+        return new ServerDefinition(name, name, null);
+    }
+
+    /// <summary>Reads <c>NAME=COMMAND {port}</c>.</summary>
+    public static ServerDefinition ForPeer(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        int equals = text.IndexOf('=', StringComparison.Ordinal);
+        string name = equals > 0 ? text[..equals].Trim() : string.Empty;
+        string command = equals > 0 ? text[(equals + 1)..].Trim() : string.Empty;
+        if (name.Length == 0 || command.Length == 0)
+        {
+            throw new CliException($"--peer '{text}' is not NAME='COMMAND {PortPlaceholder}'", ExitCodes.Usage);
+        }
+
+        if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
+        {
+            throw new CliException($"--peer name '{name}' may use only letters, digits, '-', '_' and '.'", ExitCodes.Usage);
+        }
+
+        if (!command.Contains(PortPlaceholder, StringComparison.Ordinal))
+        {
+            throw new CliException($"--peer {name}: the command must contain {PortPlaceholder}, where the port goes", ExitCodes.Usage);
+        }
+
+        return new ServerDefinition(name, null, command);
+    }
+
+    public string PeerCommandFor(int port) =>
+        PeerCommand?.Replace(PortPlaceholder, port.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal)
+        ?? throw new InvalidOperationException($"{Name} is not a peer");
+}
