@@ -16,6 +16,7 @@ internal sealed class WorkerPool
 {
     private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(1);
+    private const int MaxBurst = 64;
 
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -28,6 +29,10 @@ internal sealed class WorkerPool
     private TaskCompletionSource _readyChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _idleCount;
     private int _startingCount;
+
+    // Extra workers to start while clients outrun the spares; doubles at each shortage (like
+    // prefork's spawn rate), back to zero once spares are plentiful again.
+    private int _burst;
     private bool _stopping;
     private long _lastCapNotice = long.MinValue;
 
@@ -82,6 +87,11 @@ internal sealed class WorkerPool
             if (!_idle.Reader.TryRead(out WorkerHandle? worker))
             {
                 NoticeIfAtCap();
+                lock (_gate)
+                {
+                    _burst = Math.Min((_burst * 2) + 1, MaxBurst);
+                }
+
                 EnsureSpares();
                 worker = await _idle.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
             }
@@ -219,7 +229,7 @@ internal sealed class WorkerPool
                 return;
             }
 
-            int deficit = _options.MinSpare - (_idleCount + _startingCount);
+            int deficit = _options.MinSpare + _burst - (_idleCount + _startingCount);
             int room = _options.MaxWorkers - _workers.Count - _startingCount;
             toStart = Math.Min(deficit, room);
             if (toStart <= 0)
@@ -297,6 +307,11 @@ internal sealed class WorkerPool
             _startingCount--;
             worker.State = WorkerState.Idle;
             _idleCount++;
+            if (_idleCount > _options.MinSpare)
+            {
+                _burst = 0;
+            }
+
             changed = _readyChanged;
             _readyChanged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         }
