@@ -111,10 +111,12 @@ internal static class ServeCommand
             logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
         }
 
-        listeners ??= ServerListener.ListenAll([.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
+        // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.
+        listeners ??= ServerListener.ListenAll(
+            [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, logger);
 
         IServerModel model = settings.Model switch
         {

@@ -15,6 +15,7 @@ internal sealed record ServeContext(
     TimeSpan DrainTimeout,
     PoolOptions Pool,
     int Workers,
+    int Backlog,
     LogLevel LogLevel,
     LogFormat LogFormat,
     ILogger Logger)

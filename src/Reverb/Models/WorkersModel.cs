@@ -4,8 +4,10 @@ namespace Reverb.Models;
 
 /// <summary>
 /// A fixed number of worker processes, each multiplexing many clients (nginx's design). Workers
-/// accept directly on one shared listening socket, so the master is on neither the accept nor the
-/// data path; a worker that dies takes only its own clients with it and is replaced.
+/// accept directly on listening sockets of their own (SO_REUSEPORT, so the kernel spreads clients
+/// evenly) that the master creates and keeps open, so the master is on neither the accept nor the
+/// data path and a dead worker's queued connections wait for its replacement. A worker that dies
+/// takes only its own clients with it.
 /// </summary>
 internal sealed class WorkersModel : IServerModel
 {
@@ -13,7 +15,8 @@ internal sealed class WorkersModel : IServerModel
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat);
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, context.Workers, context.Logger, stop);
+        bool ownQueues = context.Listeners.All(Hosting.ServerListener.HasReusePort);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, context.Logger, stop);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
@@ -26,6 +29,7 @@ internal sealed class WorkersModel : IServerModel
         finally
         {
             await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
+            group.CloseOwnListeners();
             context.CloseListeners();
         }
     }

@@ -6,9 +6,9 @@ using Reverb.Hosting;
 namespace Reverb.Supervision;
 
 /// <summary>
-/// A worker of the workers model: accepts directly on the listening socket its master shares with
-/// every worker (one kernel accept queue, so a worker's death loses no queued connection) and
-/// multiplexes its clients on the event loop.
+/// A worker of the workers model: accepts directly on the listening sockets its master hands down
+/// (and keeps open, so a worker's death loses no queued connection) and multiplexes its clients on
+/// the event loop.
 /// </summary>
 internal sealed class MultiplexWorker
 {

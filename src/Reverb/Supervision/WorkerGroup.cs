@@ -5,15 +5,16 @@ using Microsoft.Extensions.Logging;
 namespace Reverb.Supervision;
 
 /// <summary>
-/// The workers model's supervisor: a fixed number of worker processes that all accept on one shared
-/// listening socket. The master stays off the accept and data paths; it only keeps the group at
-/// full strength, replacing (and logging) any worker that dies.
+/// The workers model's supervisor: a fixed number of worker processes that accept directly on
+/// listening sockets the master hands down and keeps open. The master stays off the accept and data
+/// paths; it only keeps the group at full strength, replacing (and logging) any worker that dies.
 /// </summary>
 internal sealed class WorkerGroup
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
-    private readonly IReadOnlyList<Socket> _listeners;
+    private readonly IReadOnlyList<Socket>[] _slotListeners;
+    private readonly List<Socket> _siblings = [];
     private readonly int _size;
     private readonly ILogger _logger;
     private readonly Lock _gate = new();
@@ -25,12 +26,31 @@ internal sealed class WorkerGroup
 
     private readonly CancellationToken _stopRequested;
 
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, int size, ILogger logger, CancellationToken stopRequested)
+    /// <param name="listeners">The master's listening sockets.</param>
+    /// <param name="ownQueues">
+    /// The listeners have SO_REUSEPORT: give each worker place sockets (and accept queues) of its own,
+    /// so the kernel spreads connections evenly. The master keeps every socket open, so a dead
+    /// worker's queue survives for its replacement. Otherwise all workers share the listeners.
+    /// </param>
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, ILogger logger, CancellationToken stopRequested)
     {
+        _slotListeners = new IReadOnlyList<Socket>[size];
+        for (int slot = 0; slot < size; slot++)
+        {
+            if (slot == 0 || !ownQueues)
+            {
+                _slotListeners[slot] = listeners;
+                continue;
+            }
+
+            Socket[] own = [.. listeners.Select(l => Hosting.ServerListener.Sibling(l, backlog))];
+            _siblings.AddRange(own);
+            _slotListeners[slot] = own;
+        }
+
         _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
-        _listeners = listeners;
         _size = size;
         _logger = logger;
     }
@@ -45,9 +65,9 @@ internal sealed class WorkerGroup
 
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        for (int i = 0; i < _size; i++)
+        for (int slot = 0; slot < _size; slot++)
         {
-            StartWorker();
+            StartWorker(slot);
         }
 
         try
@@ -82,9 +102,12 @@ internal sealed class WorkerGroup
         }
     }
 
-    private void StartWorker()
+    /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
+    public void CloseOwnListeners() => _siblings.ForEach(s => s.Dispose());
+
+    private void StartWorker(int slot)
     {
-        if (_launcher.TryLaunch(_settings, _logger) is not { } worker)
+        if (_launcher.TryLaunch(_settings, _logger, slot) is not { } worker)
         {
             return;
         }
@@ -94,10 +117,10 @@ internal sealed class WorkerGroup
             _workers.Add(worker);
         }
 
-        // Every worker accepts on the master's own listening sockets: one queue each, shared by all workers.
-        for (int i = 0; i < _listeners.Count; i++)
+        IReadOnlyList<Socket> listeners = _slotListeners[slot];
+        for (int i = 0; i < listeners.Count; i++)
         {
-            worker.Channel.Send(ChannelMessage.Listen(i, _listeners.Count), _listeners[i].SafeHandle);
+            worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
         _ = MonitorAsync(worker);
     }
@@ -136,7 +159,7 @@ internal sealed class WorkerGroup
             _logger.LogError(
                 "worker {Pid} died ({How}); its clients are disconnected, queued and other workers' clients are unaffected; starting a replacement",
                 worker.Pid, ExitDescription.Of(worker.Process));
-            StartWorker();
+            StartWorker(worker.Slot);
         }
 
         worker.Dispose();

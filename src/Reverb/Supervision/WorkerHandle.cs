@@ -5,8 +5,9 @@ namespace Reverb.Supervision;
 /// <summary>The master's record of one worker process: its channel, state and current client.</summary>
 internal sealed class WorkerHandle : IDisposable
 {
-    public WorkerHandle(Process process, MasterChannel channel)
+    public WorkerHandle(Process process, MasterChannel channel, int slot = 0)
     {
+        Slot = slot;
         Process = process;
         Channel = channel;
         Pid = process.Id;
@@ -17,6 +18,9 @@ internal sealed class WorkerHandle : IDisposable
     public MasterChannel Channel { get; }
 
     public int Pid { get; }
+
+    /// <summary>Which place in a fixed group this worker holds (the workers model); its replacement takes the same.</summary>
+    public int Slot { get; }
 
     public WorkerState State { get; set; } = WorkerState.Starting;
 

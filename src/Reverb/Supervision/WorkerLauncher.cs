@@ -32,12 +32,12 @@ internal sealed class WorkerLauncher
     }
 
     /// <summary>Starts a worker; null (and an error logged) when the system refuses a new process.</summary>
-    public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger)
+    public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot = 0)
     {
         try
         {
             (Process process, MasterChannel channel) = Launch(settings);
-            return new WorkerHandle(process, channel);
+            return new WorkerHandle(process, channel, slot);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {

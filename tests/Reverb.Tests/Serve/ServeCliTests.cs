@@ -45,6 +45,17 @@ public sealed class ServeCliTests
         AssertCleanError(result, $"port {port} is already in use", exitCode: 1);
     }
 
+    [Theory]
+    [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
+    public async Task A_second_server_on_the_same_port_is_refused(string model)
+    {
+        // Neither SO_REUSEPORT (the workers model's own queues) nor .NET's ReuseAddress may let two servers share a port.
+        await using var first = await ReverbServer.StartAsync(ServerModels.Arguments(model));
+        string port = first.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        CommandResult second = await ReverbCommand.RunAsync(Timeout, ["serve", port, "--host", "127.0.0.1", .. ServerModels.Arguments(model)]);
+        AssertCleanError(second, $"port {port} is already in use", exitCode: 1);
+    }
+
     [Fact]
     public async Task A_privileged_port_without_privileges_says_so_and_suggests_another()
     {

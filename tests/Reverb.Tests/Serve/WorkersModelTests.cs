@@ -61,4 +61,31 @@ public sealed class WorkersModelTests
             clients.ForEach(c => c.Dispose());
         }
     }
+
+    [Fact]
+    public async Task Clients_are_spread_over_the_workers()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "workers", "--workers", "2");
+        var clients = await Task.WhenAll(Enumerable.Range(0, 40).Select(_ => EchoClient.ConnectAsync(server)));
+        try
+        {
+            var perWorker = new Dictionary<int, int>();
+            foreach (EchoClient client in clients)
+            {
+                await client.RoundTripAsync("x"u8.ToArray());
+                int pid = await server.WorkerServingAsync(client.LocalPort, Wait);
+                perWorker[pid] = perWorker.GetValueOrDefault(pid) + 1;
+            }
+
+            // Each worker has its own queue; the kernel hashes clients over them (40 on one alone: 1 in 2^39).
+            Assert.Equal(2, perWorker.Count);
+        }
+        finally
+        {
+            foreach (EchoClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
 }
