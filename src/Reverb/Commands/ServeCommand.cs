@@ -54,13 +54,16 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var udp = new Option<bool>("--udp") { Description = "also echo UDP datagrams on the same port (RFC 862), in the master process in every model; no replies to source ports 0, 7, 9, 13, 17, 19, 37 (loop protection)" }
+            .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, udp, udpRate,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -81,7 +84,8 @@ internal static class ServeCommand
                 parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
                 parse.GetValue(backlog),
                 ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
-                parse.GetValue(logFormat) ?? LogFormat.Text);
+                parse.GetValue(logFormat) ?? LogFormat.Text,
+                parse.GetValue(udp) ? parse.GetValue(udpRate) : null);
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -109,6 +113,8 @@ internal static class ServeCommand
             _ => new ProcessModel(),
         };
 
+        // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
+        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
         try
         {
             await model.RunAsync(context, signals.Token).ConfigureAwait(false);
@@ -116,6 +122,13 @@ internal static class ServeCommand
         catch (TimeoutException ex)
         {
             throw new CliException(ex.Message);
+        }
+        finally
+        {
+            if (udp is not null)
+            {
+                await udp.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");

@@ -6,7 +6,7 @@ using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
-/// <summary>The validated options of <c>reverb serve</c>.</summary>
+/// <summary>The validated options of <c>reverb serve</c>. <see cref="UdpRate"/> is null without --udp.</summary>
 internal sealed record ServeSettings(
     IReadOnlyList<string> Hosts,
     int Port,
@@ -18,4 +18,5 @@ internal sealed record ServeSettings(
     TimeSpan DrainTimeout,
     int Backlog,
     LogLevel LogLevel,
-    LogFormat LogFormat);
+    LogFormat LogFormat,
+    int? UdpRate);

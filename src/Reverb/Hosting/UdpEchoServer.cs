@@ -1,0 +1,191 @@
+using System.Buffers;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Commands;
+
+namespace Reverb.Hosting;
+
+/// <summary>
+/// UDP echo (RFC 862): every datagram goes back to its sender, byte for byte. A datagram is
+/// stateless, so no per-client process or thread is needed in any model: the master process owns
+/// one UDP socket per TCP listening address (same address and port) and echoes on the event loop,
+/// one datagram at a time per socket, through one pooled 64 KiB buffer and one reused source
+/// address, so the hot path allocates nothing. <see cref="UdpReflectionGuard"/> decides what is
+/// answered.
+/// </summary>
+internal sealed class UdpEchoServer : IAsyncDisposable
+{
+    /// <summary>Holds the largest UDP payload (65,507 bytes over IPv4, 65,527 over IPv6).</summary>
+    public const int BufferSize = 64 * 1024;
+
+    private readonly Socket[] _sockets;
+    private readonly UdpReflectionGuard _guard;
+    private readonly UdpRefusalLog _refusals;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop;
+    private readonly Task[] _loops;
+    private long _echoed;
+
+    private UdpEchoServer(Socket[] sockets, int ratePerSecond, ILogger logger, CancellationToken stop)
+    {
+        _sockets = sockets;
+        _guard = new UdpReflectionGuard(ratePerSecond);
+        _refusals = new UdpRefusalLog(logger, ratePerSecond);
+        _logger = logger;
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(stop);
+        _loops = [.. sockets.Select(EchoLoopAsync), ReportLoopAsync()];
+    }
+
+    /// <summary>
+    /// Binds a UDP socket beside every TCP listener (same address, port and dual-stack setting) and
+    /// starts echoing until <paramref name="stop"/> is cancelled or the server is disposed.
+    /// </summary>
+    public static UdpEchoServer Start(IReadOnlyList<Socket> tcpListeners, int ratePerSecond, ILogger logger, CancellationToken stop)
+    {
+        var sockets = new List<Socket>();
+        try
+        {
+            foreach (Socket listener in tcpListeners)
+            {
+                sockets.Add(Bind(listener));
+            }
+        }
+        catch
+        {
+            sockets.ForEach(s => s.Dispose());
+            throw;
+        }
+
+        string limit = ratePerSecond == 0 ? "no rate limit" : $"at most {ratePerSecond} replies/s per source address";
+        string ports = string.Join(", ", UdpReflectionGuard.ServicePorts);
+        foreach (Socket socket in sockets)
+        {
+            logger.LogInformation(
+                "udp echo on {Endpoint} (in the master process, pid {Pid}; {Limit}; no replies to source ports {Ports}: loop protection)",
+                socket.LocalEndPoint, Environment.ProcessId, limit, ports);
+        }
+
+        return new UdpEchoServer([.. sockets], ratePerSecond, logger, stop);
+    }
+
+    public long Echoed => Interlocked.Read(ref _echoed);
+
+    public long Refused => _refusals.Total;
+
+    /// <summary>Stops receiving, closes the sockets, reports what is still uncounted.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        foreach (Socket socket in _sockets)
+        {
+            socket.Dispose();
+        }
+
+        await Task.WhenAll(_loops).ConfigureAwait(false);
+        _refusals.Flush(Stopwatch.GetTimestamp(), force: true);
+        _logger.LogInformation("udp echo stopped: {Echoed} datagrams echoed, {Refused} refused", Echoed, Refused);
+        _stop.Dispose();
+    }
+
+    private static Socket Bind(Socket listener)
+    {
+        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
+        var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+        try
+        {
+            if (endpoint.AddressFamily == AddressFamily.InterNetworkV6)
+            {
+                // "::" takes IPv4 datagrams too exactly when its TCP twin takes IPv4 clients.
+                socket.DualMode = listener.DualMode;
+            }
+
+            socket.Bind(endpoint);
+            return socket;
+        }
+        catch (SocketException ex)
+        {
+            socket.Dispose();
+            throw new CliException("udp: " + ServerListener.Describe(ex, new ListenEndpoint(endpoint.Address, endpoint.Port)), ex);
+        }
+    }
+
+    private async Task EchoLoopAsync(Socket socket)
+    {
+        // Yield first: the constructor must not run a loop synchronously.
+        await Task.Yield();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(BufferSize);
+        var source = new SocketAddress(socket.AddressFamily);
+        CancellationToken stop = _stop.Token;
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                int length;
+                try
+                {
+                    length = await socket.ReceiveFromAsync(buffer.AsMemory(0, BufferSize), SocketFlags.None, source, stop).ConfigureAwait(false);
+                }
+                catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionReset or SocketError.MessageSize)
+                {
+                    // An ICMP error for an earlier reply, or an oversized datagram: about one datagram, not the socket.
+                    continue;
+                }
+
+                long now = Stopwatch.GetTimestamp();
+                UdpRefusal refusal = _guard.Check(source, now);
+                if (refusal != UdpRefusal.None)
+                {
+                    _refusals.Refused(refusal, source, now);
+                    continue;
+                }
+
+                try
+                {
+                    await socket.SendToAsync(buffer.AsMemory(0, length), SocketFlags.None, source, stop).ConfigureAwait(false);
+                    Interlocked.Increment(ref _echoed);
+                }
+                catch (SocketException ex)
+                {
+                    // One sender's unreachable address must not stop the echo for the others.
+                    _logger.LogDebug("udp: reply to {Source} failed: {Error}", UdpRefusalLog.Display(source), ex.SocketErrorCode);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+        catch (ObjectDisposedException)
+        {
+            // Closed under us by DisposeAsync: same as being told to stop.
+        }
+        catch (SocketException ex) when (stop.IsCancellationRequested || ex.SocketErrorCode == SocketError.OperationAborted)
+        {
+        }
+        catch (SocketException ex)
+        {
+            _logger.LogError("udp echo on {Endpoint} stopped: {Error}", socket.LocalEndPoint, ex.Message);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>Summaries of refusals that no later refusal triggered, so counts never sit unreported.</summary>
+    private async Task ReportLoopAsync()
+    {
+        using var timer = new PeriodicTimer(UdpRefusalLog.Interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+            {
+                _refusals.Flush(Stopwatch.GetTimestamp());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+}
