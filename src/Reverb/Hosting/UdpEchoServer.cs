@@ -173,10 +173,13 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Summaries of refusals that no later refusal triggered, so counts never sit unreported.</summary>
+    /// <summary>
+    /// Summaries of refusals that no later refusal triggered, so counts never sit unreported: checked
+    /// every second, written once their reason's interval has passed.
+    /// </summary>
     private async Task ReportLoopAsync()
     {
-        using var timer = new PeriodicTimer(UdpRefusalLog.Interval);
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(1));
         try
         {
             while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
