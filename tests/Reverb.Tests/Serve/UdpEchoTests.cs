@@ -115,6 +115,24 @@ public sealed class UdpEchoTests(ITestOutputHelper output)
         Assert.Equal("v6"u8.ToArray(), await RoundTripAsync(v6, new IPEndPoint(IPAddress.IPv6Loopback, server.Port), "v6"u8.ToArray()));
     }
 
+    [Theory]
+    [InlineData("process")]
+    [InlineData("threads")]
+    public async Task SIGTERM_stops_the_udp_echo_too_and_the_server_exits_0(string model)
+    {
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--udp"));
+        using var client = NewClient();
+        var target = new IPEndPoint(IPAddress.Loopback, server.Port);
+        Assert.Equal("x"u8.ToArray(), await RoundTripAsync(client, target, "x"u8.ToArray()));
+
+        server.Signal(Signals.SIGTERM);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        await server.WaitForLineAsync("udp echo stopped: 1 datagrams echoed, 0 refused", EchoClient.Timeout);
+
+        await client.SendToAsync("y"u8.ToArray(), SocketFlags.None, target);
+        Assert.Empty(await ReceiveUntilSilentAsync(client));
+    }
+
     [Fact]
     public async Task REVERB_UDP_turns_it_on_for_containers()
     {
