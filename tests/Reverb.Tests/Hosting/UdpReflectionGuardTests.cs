@@ -26,6 +26,13 @@ public sealed class UdpReflectionGuardTests
     }
 
     [Fact]
+    public void The_listed_service_ports_are_the_refused_ones()
+    {
+        Assert.Equal([0, 7, 9, 13, 17, 19, 37], UdpReflectionGuard.ServicePorts);
+        Assert.Equal(UdpReflectionGuard.ServicePorts, Enumerable.Range(0, 65536).Where(UdpReflectionGuard.IsServicePort));
+    }
+
+    [Fact]
     public void Reads_the_source_port_of_both_address_families()
     {
         Assert.Equal(54321, UdpReflectionGuard.PortOf(From("127.0.0.1", 54321)));

@@ -144,6 +144,18 @@ public sealed class UdpEchoTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_udp_port_in_use_is_a_one_line_error()
+    {
+        using var taken = NewClient();
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+
+        CommandResult result = await ReverbCommand.RunAsync(TimeSpan.FromSeconds(60), "serve", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--udp");
+        Assert.Equal(1, result.ExitCode);
+        Assert.StartsWith($"reverb: udp: port {port} is already in use", result.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Without_udp_no_datagram_is_answered()
     {
         await using var server = await ReverbServer.StartAsync("--model", "async");
