@@ -89,8 +89,10 @@ internal sealed class UdpReflectionGuard
                 return UdpRefusal.None;
             }
 
-            double tokens = Math.Min(_rate, bucket.Tokens + (timestamp - bucket.Stamp) * (double)_rate / _refillTicks);
-            bucket.Stamp = timestamp;
+            // Two sockets' loops may take their timestamps in one order and the lock in the other: time never runs back.
+            long elapsed = Math.Max(0, timestamp - bucket.Stamp);
+            double tokens = Math.Min(_rate, bucket.Tokens + elapsed * (double)_rate / _refillTicks);
+            bucket.Stamp += elapsed;
             if (tokens < 1)
             {
                 bucket.Tokens = tokens;

@@ -49,6 +49,9 @@ public sealed class UdpReflectionGuardTests
         Assert.Equal(10, Enumerable.Range(0, 50).Count(_ => guard.Check(source, now) == UdpRefusal.None));
         Assert.Equal(UdpRefusal.RateLimited, guard.Check(source, now));
 
+        // A timestamp taken earlier by another socket's loop earns nothing.
+        Assert.Equal(UdpRefusal.RateLimited, guard.Check(source, now - Second));
+
         // A tenth of a second later: one more token.
         now += Second / 10;
         Assert.Equal(UdpRefusal.None, guard.Check(source, now));
