@@ -1,18 +1,46 @@
 using System.CommandLine;
+using System.Globalization;
+using Reverb.Client;
 
 namespace Reverb.Commands;
 
-/// <summary>`reverb client`: placeholder until its issue lands.</summary>
+/// <summary>`reverb client HOST PORT`: an echo client for any echo server, interactive or in a pipe.</summary>
 internal static class ClientCommand
 {
     public static Command Create()
     {
-        var command = new Command("client", "Not built yet.");
-        command.SetAction(_ =>
+        var host = new Argument<string>("HOST") { Description = "Echo server address or name, e.g. 127.0.0.1." };
+        var port = PortArgument.Create();
+        var udp = new Option<bool>("--udp", "-u") { Description = "Send UDP datagrams (one per line, or per input chunk in a pipe) instead of a TCP stream." };
+        var timeout = new Option<TimeSpan>("--timeout", "-t")
         {
-            Console.Error.WriteLine("reverb: 'client' is not built yet");
-            return ExitCodes.Failure;
-        });
+            Description = "TCP: how long to wait for the connection. UDP: how long to wait for each reply. E.g. 2s, 500ms.",
+            HelpName = "duration",
+            CustomParser = DurationParser.ParsePositive,
+            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
+        };
+
+        var command = new Command(
+            "client",
+            "Talk to an echo server. From a terminal, each typed line is sent and its echo printed. "
+            + "In a pipe, stdin is sent byte for byte and the echo written to stdout; it exits once input has ended "
+            + "and the server has echoed everything and closed.")
+        {
+            host, port, udp, timeout,
+        };
+        command.SetAction((ParseResult parse, CancellationToken cancellationToken) => CliFailure.GuardAsync(async () =>
+        {
+            string hostName = parse.GetValue(host)!;
+            int portNumber = parse.GetValue(port);
+            var settings = new ClientSettings(
+                await EndpointResolver.ResolveAsync(hostName, portNumber, cancellationToken).ConfigureAwait(false),
+                string.Create(CultureInfo.InvariantCulture, $"{hostName}:{portNumber}"),
+                parse.GetValue(timeout),
+                Interactive: !Console.IsInputRedirected);
+            return parse.GetValue(udp)
+                ? await new UdpEchoClient(settings).RunAsync(cancellationToken).ConfigureAwait(false)
+                : await new TcpEchoClient(settings).RunAsync(cancellationToken).ConfigureAwait(false);
+        }));
         return command;
     }
 }

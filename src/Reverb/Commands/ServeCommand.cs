@@ -54,6 +54,7 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var quiet = new Option<bool>("--quiet", "-q") { Description = "log only warnings and errors" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
         var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
@@ -63,7 +64,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, udp, udpRate,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, udp, udpRate,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -85,6 +86,7 @@ internal static class ServeCommand
                 parse.GetValue(backlog),
                 ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
                 parse.GetValue(logFormat) ?? LogFormat.Text,
+                parse.GetValue(inetd),
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null);
             return await RunAsync(settings).ConfigureAwait(false);
         });
@@ -93,14 +95,24 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeSettings settings)
     {
+        if (settings.Inetd)
+        {
+            return await RunInetdAsync(settings).ConfigureAwait(false);
+        }
+
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals();
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        IReadOnlyList<System.Net.Sockets.Socket> listeners = ServerListener.ListenAll(
-            [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
+        IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
+        if (listeners is not null)
+        {
+            logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
+        }
+
+        listeners ??= ServerListener.ListenAll([.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
         var context = new ServeContext(listeners, settings.Echo, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.LogLevel, settings.LogFormat, logger);
@@ -132,6 +144,16 @@ internal static class ServeCommand
         }
 
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
+        return ExitCodes.Ok;
+    }
+
+    private static async Task<int> RunInetdAsync(ServeSettings settings)
+    {
+        // Logs go to standard error, and only when it is not the client's socket as well.
+        LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
+        using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
+        using var signals = new ShutdownSignals();
+        await InetdConnection.ServeAsync(settings.Echo, settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

@@ -19,4 +19,5 @@ internal sealed record ServeSettings(
     int Backlog,
     LogLevel LogLevel,
     LogFormat LogFormat,
+    bool Inetd,
     int? UdpRate);

@@ -53,7 +53,15 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         {
             foreach (Socket listener in tcpListeners)
             {
-                sockets.Add(Bind(listener));
+                if (listener.LocalEndPoint is IPEndPoint endpoint)
+                {
+                    sockets.Add(Bind(listener, endpoint));
+                }
+                else
+                {
+                    // A Unix-domain listener passed by the service manager has no UDP twin.
+                    logger.LogWarning("udp: no UDP echo beside {Endpoint}: not an IP address", listener.LocalEndPoint);
+                }
             }
         }
         catch
@@ -97,9 +105,8 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         }
     }
 
-    private static Socket Bind(Socket listener)
+    private static Socket Bind(Socket listener, IPEndPoint endpoint)
     {
-        var endpoint = (IPEndPoint)listener.LocalEndPoint!;
         var socket = new Socket(endpoint.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
         try
         {

@@ -6,9 +6,12 @@ namespace Reverb.Logging;
 /// <summary>Console logs for every reverb process (master and workers alike): one line per event.</summary>
 internal static class ReverbLogging
 {
-    public static ILoggerFactory Create(LogLevel minimum, LogFormat format = LogFormat.Text) => LoggerFactory.Create(builder =>
+    public static ILoggerFactory Create(LogLevel minimum, LogFormat format = LogFormat.Text, bool toStandardError = false) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(minimum);
+
+        // Where standard output is a client's socket (inetd), every line must go to standard error.
+        builder.AddConsole(options => options.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None);
         if (format == LogFormat.Json)
         {
             builder.AddJsonConsole(options =>

@@ -48,7 +48,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public static Task<ReverbServer> StartAsync(params string[] arguments) => StartAsync(new Dictionary<string, string>(), arguments);
 
     /// <summary>As <see cref="StartAsync(string[])"/>, with extra environment variables.</summary>
-    public static async Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
         string[] host = arguments.Contains("--host") ? [] : ["--host", "127.0.0.1"];
         ProcessStartInfo start = ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]);
@@ -56,6 +56,30 @@ public sealed partial class ReverbServer : IAsyncDisposable
         {
             start.Environment[name] = value;
         }
+
+        return StartAsync(start);
+    }
+
+    /// <summary>
+    /// Starts <c>reverb serve ARGS</c> under <paramref name="launcher"/> (e.g. systemd-socket-activate,
+    /// which listens first and execs reverb at the first connection); ready once the launcher logs "Listening on".
+    /// </summary>
+    public static Task<ReverbServer> StartUnderAsync(string[] launcher, params string[] arguments)
+    {
+        ProcessStartInfo reverb = ReverbCommand.StartInfo(["serve", .. arguments]);
+        ProcessStartInfo start = ReverbCommand.StartInfo([]);
+        start.FileName = launcher[0];
+        start.ArgumentList.Clear();
+        foreach (string argument in (string[])[.. launcher[1..], reverb.FileName, .. reverb.ArgumentList])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return StartAsync(start, readyLine: "Listening on ");
+    }
+
+    private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
+    {
 
         var process = Process.Start(start)!;
         var server = new ReverbServer(process);
@@ -65,7 +89,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
         process.BeginErrorReadLine();
         try
         {
-            string line = await server.WaitForLineAsync("listening on", StartTimeout);
+            string line = await server.WaitForLineAsync(readyLine, StartTimeout);
             server.Port = int.Parse(ListeningPort().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
             return server;
         }
@@ -182,7 +206,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
         changed.TrySetResult();
     }
 
-    [GeneratedRegex(@"listening on \S*:(\d+) ")]
+    [GeneratedRegex(@"listening on \S*:(\d+) ", RegexOptions.IgnoreCase)]
     private static partial Regex ListeningPort();
 
     [GeneratedRegex(@"\(worker (\d+)\)")]

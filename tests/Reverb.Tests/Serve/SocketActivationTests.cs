@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Reverb.Tests.Infrastructure;
+
+namespace Reverb.Tests.Serve;
+
+/// <summary>systemd socket activation, driven by systemd-socket-activate as systemd itself would.</summary>
+public sealed class SocketActivationTests
+{
+    private const string Activator = "/usr/bin/systemd-socket-activate";
+
+    [Theory]
+    [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
+    public async Task Accept_no_serves_the_passed_listening_socket_in_every_model(string model)
+    {
+        Assert.True(File.Exists(Activator), $"{Activator} is needed (Debian package systemd)");
+        int port = FreePort();
+        await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", $"127.0.0.1:{port}"], ServerModels.Arguments(model));
+        Assert.Equal(port, server.Port);
+
+        // The first client connects before reverb even runs: the activator starts it then, and the connection waits in the queue.
+        using var client = await EchoClient.ConnectAsync(server);
+        byte[] data = Payloads.Random(50_000);
+        Assert.Equal(data, await client.RoundTripAsync(data));
+        await server.WaitForLineAsync("passed by the service manager (LISTEN_FDS)", EchoClient.Timeout);
+        await server.WaitForLineAsync($"listening on 127.0.0.1:{port} ", EchoClient.Timeout);
+
+        // Workers must not inherit the passed descriptor or the variables that describe it.
+        foreach (ProcessTable.Entry worker in server.Children())
+        {
+            Assert.False(File.Exists($"/proc/{worker.Pid}/fd/3") && new FileInfo($"/proc/{worker.Pid}/fd/3").LinkTarget == new FileInfo($"/proc/{server.Pid}/fd/3").LinkTarget);
+            Assert.DoesNotContain("LISTEN_FDS=", File.ReadAllText($"/proc/{worker.Pid}/environ"), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task The_shipped_reverb_service_serves_its_socket_and_stops_cleanly()
+    {
+        int port = FreePort();
+        await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", $"127.0.0.1:{port}"], Deploy.SystemdUnitTests.ExecStartArguments("reverb.service")[1..]);
+        using var client = await EchoClient.ConnectAsync(server);
+        Assert.Equal("unit"u8.ToArray(), await client.RoundTripAsync("unit"u8.ToArray()));
+        client.Socket.Shutdown(SocketShutdown.Send);
+        await client.ReadToEndAsync(EchoClient.Timeout);
+        await server.WaitForLineAsync("listening on", EchoClient.Timeout, skip: 0);
+
+        // KillMode=mixed: SIGTERM to the main process only.
+        server.Signal(Signals.SIGTERM);
+        Assert.Equal(0, await server.WaitForExitAsync(TimeSpan.FromSeconds(20)));
+    }
+
+    [Fact]
+    public async Task Accept_yes_serves_each_connection_in_its_own_process_with_inetd()
+    {
+        Assert.True(File.Exists(Activator), $"{Activator} is needed (Debian package systemd)");
+        int port = FreePort();
+
+        // The arguments of the shipped reverb@.service.
+        ProcessStartInfo reverb = ReverbCommand.StartInfo(Deploy.SystemdUnitTests.ExecStartArguments("reverb@.service"));
+        var start = new ProcessStartInfo(Activator) { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
+        foreach (string argument in (string[])["-l", $"127.0.0.1:{port}", "--accept", "--inetd", reverb.FileName, .. reverb.ArgumentList])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var activator = Process.Start(start)!;
+        var log = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        activator.ErrorDataReceived += (_, e) => log.Enqueue(e.Data ?? string.Empty);
+        activator.BeginErrorReadLine();
+        try
+        {
+            await Eventually.AssertAsync(() => log.Any(l => l.Contains("Listening on", StringComparison.Ordinal)), TimeSpan.FromSeconds(30), "the activator listens");
+            for (int i = 0; i < 2; i++)
+            {
+                byte[] data = Payloads.Random(200_000 + i, seed: i);
+                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+                await socket.ConnectAsync(IPAddress.Loopback, port, cts.Token);
+                Task send = Task.Run(async () =>
+                {
+                    await socket.SendAsync(data, SocketFlags.None, cts.Token);
+                    socket.Shutdown(SocketShutdown.Send);
+                });
+                var echoed = new MemoryStream();
+                byte[] buffer = new byte[65536];
+                int n;
+                while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
+                {
+                    echoed.Write(buffer, 0, n);
+                }
+
+                await send;
+                Assert.Equal(data, echoed.ToArray());
+            }
+
+            // Each connection had its own reverb process, which logged to standard error and exited 0.
+            await Eventually.AssertAsync(() => log.Count(l => l.Contains("died with code 0", StringComparison.Ordinal)) == 2, TimeSpan.FromSeconds(30), "both per-connection processes exit 0");
+            Assert.Equal(2, log.Count(l => l.Contains("client closed", StringComparison.Ordinal)));
+        }
+        finally
+        {
+            activator.Kill(entireProcessTree: true);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+}
