@@ -134,6 +134,20 @@ public sealed class UdpEchoTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task Under_socket_activation_udp_binds_beside_the_passed_listener()
+    {
+        int port = SocketActivationTests.FreePort();
+        await using var server = await ReverbServer.StartUnderAsync(["/usr/bin/systemd-socket-activate", "-l", $"127.0.0.1:{port}"], "--model", "async", "--udp");
+
+        // The activator starts reverb at the first connection.
+        using var tcp = await EchoClient.ConnectAsync(server);
+        Assert.Equal("tcp"u8.ToArray(), await tcp.RoundTripAsync("tcp"u8.ToArray()));
+        await server.WaitForLineAsync($"udp echo on 127.0.0.1:{port} ", EchoClient.Timeout);
+        using var client = NewClient();
+        Assert.Equal("udp"u8.ToArray(), await RoundTripAsync(client, new IPEndPoint(IPAddress.Loopback, port), "udp"u8.ToArray()));
+    }
+
+    [Fact]
     public async Task REVERB_UDP_turns_it_on_for_containers()
     {
         var environment = new Dictionary<string, string> { ["REVERB_UDP"] = "1", ["REVERB_UDP_RATE"] = "7" };
@@ -146,9 +160,8 @@ public sealed class UdpEchoTests(ITestOutputHelper output)
     [Fact]
     public async Task A_udp_port_in_use_is_a_one_line_error()
     {
-        using var taken = NewClient();
-        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        (Socket taken, int port) = TakeUdpPortWhoseTcpPortIsFree();
+        using Socket _ = taken;
 
         CommandResult result = await ReverbCommand.RunAsync(TimeSpan.FromSeconds(60), "serve", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--udp");
         Assert.Equal(1, result.ExitCode);
@@ -164,6 +177,33 @@ public sealed class UdpEchoTests(ITestOutputHelper output)
 
         Assert.Empty(await ReceiveUntilSilentAsync(client));
         Assert.DoesNotContain(server.Lines, l => l.Contains("udp", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// A UDP port held by this test whose TCP twin is free. Below the ephemeral range (32768 and up),
+    /// so other tests' client connections, whose local ports come from that range, cannot take the TCP port meanwhile.
+    /// </summary>
+    private static (Socket Taken, int Port) TakeUdpPortWhoseTcpPortIsFree()
+    {
+        var random = new Random();
+        for (int attempt = 0; attempt < 100; attempt++)
+        {
+            int port = random.Next(20_000, 32_768);
+            Socket udp = NewClient();
+            try
+            {
+                udp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                using var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                tcp.Bind(new IPEndPoint(IPAddress.Loopback, port));
+                return (udp, port);
+            }
+            catch (SocketException)
+            {
+                udp.Dispose();
+            }
+        }
+
+        throw new InvalidOperationException("no port from 20000 to 32767 was free for both UDP and TCP");
     }
 
     private static Socket NewClient(AddressFamily family = AddressFamily.InterNetwork) => new(family, SocketType.Dgram, ProtocolType.Udp);
