@@ -57,13 +57,16 @@ internal static class ServeCommand
         var proxyProtocol = new Option<bool>("--proxy-protocol") { Description = "expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy/send-proxy-v2 sends) on every connection: log the real client, reject connections without a valid one" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
+        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
+            .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
         };
         command.SetAction(async (parse, _) =>
         {
@@ -86,7 +89,8 @@ internal static class ServeCommand
                 ReverbLogging.LevelFor(parse.GetValue(verbose), parse.GetValue(quiet)),
                 parse.GetValue(logFormat) ?? LogFormat.Text,
                 parse.GetValue(inetd),
-                parse.GetValue(proxyProtocol));
+                parse.GetValue(proxyProtocol),
+                parse.GetValue(udp) ? parse.GetValue(udpRate) : null);
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -126,6 +130,8 @@ internal static class ServeCommand
             _ => new ProcessModel(),
         };
 
+        // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
+        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
         try
         {
             await model.RunAsync(context, signals.Token).ConfigureAwait(false);
@@ -133,6 +139,13 @@ internal static class ServeCommand
         catch (TimeoutException ex)
         {
             throw new CliException(ex.Message);
+        }
+        finally
+        {
+            if (udp is not null)
+            {
+                await udp.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");

@@ -6,7 +6,7 @@ using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
-/// <summary>The validated options of <c>reverb serve</c>.</summary>
+/// <summary>The validated options of <c>reverb serve</c>. <see cref="UdpRate"/> is null without --udp.</summary>
 internal sealed record ServeSettings(
     IReadOnlyList<string> Hosts,
     int Port,
@@ -20,4 +20,5 @@ internal sealed record ServeSettings(
     LogLevel LogLevel,
     LogFormat LogFormat,
     bool Inetd,
-    bool ProxyProtocol);
+    bool ProxyProtocol,
+    int? UdpRate);

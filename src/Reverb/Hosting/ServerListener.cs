@@ -111,7 +111,7 @@ internal static class ServerListener
         }
     }
 
-    private static string Describe(SocketException ex, ListenEndpoint endpoint) => ex.SocketErrorCode switch
+    internal static string Describe(SocketException ex, ListenEndpoint endpoint) => ex.SocketErrorCode switch
     {
         SocketError.AddressAlreadyInUse => $"port {endpoint.Port} is already in use",
         SocketError.AccessDenied => $"port {endpoint.Port} needs root privileges (ports below 1024 are privileged); run as root or choose a port above 1024, e.g. 'reverb serve 7007'",

@@ -64,7 +64,7 @@ public sealed partial class CompareCommandTests : IDisposable
         CommandResult run = await ReverbCommand.RunAsync(
             Limit,
             "compare", "--models", "async", "--peer", peer, "--peer", "broken=exit 3 {port}",
-            "--duration", "200ms", "--warmup", "0ms", "--connections", "2", "--sizes", "64", "--churn", "2", "--idle", "10",
+            "--duration", "300ms", "--warmup", "300ms", "--connections", "2", "--sizes", "64", "--churn", "2", "--idle", "10",
             "--out", _output.FullName);
 
         Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}\n{run.Stdout}");
