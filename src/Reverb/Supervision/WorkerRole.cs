@@ -6,6 +6,6 @@ internal enum WorkerRole
     /// <summary>One client at a time, handed over socket by socket (the process model).</summary>
     Process,
 
-    /// <summary>Accepts on a shared listening socket and multiplexes many clients (the workers model).</summary>
+    /// <summary>Accepts on listening sockets its master hands down and multiplexes many clients (the workers model).</summary>
     Multiplex,
 }

@@ -11,10 +11,10 @@ public sealed class HaproxyIntegrationTests
 {
     private const string Haproxy = "/usr/sbin/haproxy";
 
-    [Fact]
+    [SkippableFact]
     public async Task Behind_haproxy_both_instances_echo_and_log_the_real_client_addresses()
     {
-        Assert.True(File.Exists(Haproxy), $"{Haproxy} is needed (Debian package haproxy; .ci/run installs it)");
+        Skip.IfNot(File.Exists(Haproxy), $"{Haproxy} is needed: apt-get install haproxy (.ci/run installs it)");
         await using var first = await ReverbServer.StartAsync("--model", "async", "--proxy-protocol");
         await using var second = await ReverbServer.StartAsync("--model", "process", "--min-spare", "1", "--proxy-protocol");
 
