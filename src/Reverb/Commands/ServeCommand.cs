@@ -98,6 +98,7 @@ internal static class ServeCommand
 
     private static async Task<int> RunAsync(ServeSettings settings)
     {
+        SocketEngineTuning.UseInlineCompletions();
         if (settings.Inetd)
         {
             return await RunInetdAsync(settings).ConfigureAwait(false);

@@ -57,6 +57,9 @@ internal static class WorkerCommand
 
     private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format)
     {
+        // Inherited from the master as a rule; set here too so a worker never depends on it.
+        SocketEngineTuning.UseInlineCompletions();
+
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
