@@ -12,7 +12,6 @@ namespace Reverb.Hosting;
 /// </summary>
 internal sealed class AcceptLoopServer : IDisposable
 {
-    private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
 
     private readonly IReadOnlyList<Socket> _listeners;
     private readonly ConnectionDispatch _dispatch;
@@ -25,7 +24,8 @@ internal sealed class AcceptLoopServer : IDisposable
     private readonly int _pid = Environment.ProcessId;
     private int _active;
     private bool _draining;
-    private long _lastCapNotice = long.MinValue;
+    private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
 
     public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, ILogger logger)
     {
@@ -55,27 +55,21 @@ internal sealed class AcceptLoopServer : IDisposable
                     await _slots.WaitAsync(stopAccepting).ConfigureAwait(false);
                 }
 
-                Socket client;
+                Socket? client;
                 try
                 {
-                    client = await listener.AcceptAsync(stopAccepting).ConfigureAwait(false);
-                }
-                catch (SocketException ex) when (IsTransient(ex))
-                {
-                    // The client gave up while queued, or descriptors ran out for a moment: keep serving.
-                    _slots.Release();
-                    if (ex.SocketErrorCode == SocketError.TooManyOpenSockets)
-                    {
-                        _logger.LogWarning("out of file descriptors; accepting again shortly");
-                        await Task.Delay(TimeSpan.FromMilliseconds(100), stopAccepting).ConfigureAwait(false);
-                    }
-
-                    continue;
+                    client = await ListenerAccept.AcceptOrSkipAsync(listener, _outOfDescriptors, _logger, stopAccepting).ConfigureAwait(false);
                 }
                 catch
                 {
                     _slots.Release();
                     throw;
+                }
+
+                if (client is null)
+                {
+                    _slots.Release();
+                    continue;
                 }
 
                 Interlocked.Increment(ref _active);
@@ -191,18 +185,11 @@ internal sealed class AcceptLoopServer : IDisposable
 
     private void NoticeAtCap()
     {
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
-        if (_lastCapNotice != long.MinValue && System.Diagnostics.Stopwatch.GetElapsedTime(_lastCapNotice, now) < CapNoticeInterval)
+        if (_capNotice.Allow())
         {
-            return;
+            _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
         }
-
-        _lastCapNotice = now;
-        _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
     }
-
-    private static bool IsTransient(SocketException ex) => ex.SocketErrorCode is SocketError.ConnectionAborted
-        or SocketError.ConnectionReset or SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable or SocketError.Interrupted;
 
     internal static string PeerName(Socket socket)
     {

@@ -35,16 +35,13 @@ internal sealed class ProcessModel : IServerModel
 
     private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, ConnectionIds ids, CancellationToken stop)
     {
+        var outOfDescriptors = new LogThrottle(TimeSpan.FromSeconds(10));
         while (true)
         {
             // Take a worker first, so that a client is accepted only when someone can serve it.
             WorkerHandle worker = await pool.AcquireIdleAsync(stop).ConfigureAwait(false);
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(stop).ConfigureAwait(false);
-            }
-            catch (SocketException ex) when (ex.SocketErrorCode is SocketError.ConnectionAborted or SocketError.ConnectionReset or SocketError.TooManyOpenSockets)
+            Socket? client = await ListenerAccept.AcceptOrSkipAsync(listener, outOfDescriptors, context.Logger, stop).ConfigureAwait(false);
+            if (client is null)
             {
                 pool.Release(worker);
                 continue;
