@@ -122,27 +122,20 @@ internal sealed class WorkerGroup
         {
             worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
+
         _ = MonitorAsync(worker);
     }
 
     private async Task MonitorAsync(WorkerHandle worker)
     {
-        while (await worker.Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+        await worker.ListenUntilExitAsync(message =>
         {
-            if (message.Type == ChannelMessageType.Ready)
+            if (message.Type == ChannelMessageType.Ready && Interlocked.Increment(ref _ready) >= _size)
             {
-                lock (_gate)
-                {
-                    worker.State = WorkerState.Busy;
-                    if (++_ready >= _size)
-                    {
-                        _allReady.TrySetResult();
-                    }
-                }
+                _allReady.TrySetResult();
             }
-        }
+        }).ConfigureAwait(false);
 
-        await ChildProcesses.Completes(worker.Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         bool stopping;
         lock (_gate)
         {

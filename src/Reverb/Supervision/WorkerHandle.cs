@@ -29,6 +29,20 @@ internal sealed class WorkerHandle : IDisposable
 
     public int Served { get; set; }
 
+    /// <summary>
+    /// Hands each message from the worker to <paramref name="onMessage"/> until its channel closes
+    /// (it exited or died), then waits, bounded, for the runtime to reap it so its exit status is known.
+    /// </summary>
+    public async Task ListenUntilExitAsync(Action<ChannelMessage> onMessage)
+    {
+        while (await Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+        {
+            onMessage(message);
+        }
+
+        await ChildProcesses.Completes(Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
     public void Dispose()
     {
         Channel.Dispose();

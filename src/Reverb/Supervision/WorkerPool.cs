@@ -14,7 +14,6 @@ namespace Reverb.Supervision;
 /// </summary>
 internal sealed class WorkerPool
 {
-    private static readonly TimeSpan CapNoticeInterval = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(1);
     private const int MaxBurst = 64;
 
@@ -34,7 +33,7 @@ internal sealed class WorkerPool
     // prefork's spawn rate), back to zero once spares are plentiful again.
     private int _burst;
     private bool _stopping;
-    private long _lastCapNotice = long.MinValue;
+    private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
 
     private readonly CancellationToken _stopRequested;
 
@@ -273,7 +272,7 @@ internal sealed class WorkerPool
 
     private async Task MonitorAsync(WorkerHandle worker)
     {
-        while (await worker.Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+        await worker.ListenUntilExitAsync(message =>
         {
             switch (message.Type)
             {
@@ -287,10 +286,7 @@ internal sealed class WorkerPool
                     OnClient(worker, message);
                     break;
             }
-        }
-
-        // The channel closed: the worker has exited or died. Wait for the runtime to reap it.
-        await ChildProcesses.Completes(worker.Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }).ConfigureAwait(false);
         OnExited(worker);
     }
 
@@ -426,18 +422,10 @@ internal sealed class WorkerPool
     {
         lock (_gate)
         {
-            if (_workers.Count + _startingCount < _options.MaxWorkers || _startingCount > 0)
+            if (_workers.Count + _startingCount < _options.MaxWorkers || _startingCount > 0 || !_capNotice.Allow())
             {
                 return;
             }
-
-            long now = Stopwatch.GetTimestamp();
-            if (_lastCapNotice != long.MinValue && Stopwatch.GetElapsedTime(_lastCapNotice, now) < CapNoticeInterval)
-            {
-                return;
-            }
-
-            _lastCapNotice = now;
         }
 
         _logger.LogWarning("all {Max} workers are busy (--max-workers); new clients wait in the listen queue", _options.MaxWorkers);
