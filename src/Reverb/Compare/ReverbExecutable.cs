@@ -7,20 +7,7 @@ internal static class ReverbExecutable
 {
     public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        string path = Environment.ProcessPath ?? throw new InvalidOperationException("the path of this executable is unknown");
-        var start = new ProcessStartInfo(path);
-        if (Path.GetFileNameWithoutExtension(path) == "dotnet")
-        {
-            // Under the JIT the process is dotnet itself; the app is the reverb.dll beside this code.
-            start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "reverb.dll"));
-        }
-
-        foreach (string argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        return Quiet(start);
+        return Quiet(Hosting.ReverbSelf.Current().StartInfo(arguments));
     }
 
     /// <summary>Output is read (and mostly dropped) by us, never shown on the user's terminal.</summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Reverb.Hosting;
 using Reverb.Interop;
 
 namespace Reverb.Supervision;
@@ -16,20 +17,8 @@ namespace Reverb.Supervision;
 internal sealed class WorkerLauncher
 {
     private readonly Lock _spawnLock = new();
-    private readonly string _executable;
-    private readonly string[] _prefixArguments;
+    private readonly ReverbSelf _self = ReverbSelf.Current();
     private readonly int _masterPid = Environment.ProcessId;
-
-    public WorkerLauncher()
-    {
-        string processPath = Environment.ProcessPath ?? throw new InvalidOperationException("cannot find the reverb executable");
-        _executable = processPath;
-
-        // Under 'dotnet reverb.dll' the process is the dotnet host: hand it the assembly again.
-        _prefixArguments = Path.GetFileNameWithoutExtension(processPath) == "dotnet"
-            ? [Path.Combine(AppContext.BaseDirectory, "reverb.dll")]
-            : [];
-    }
 
     /// <summary>Starts a worker; null (and an error logged) when the system refuses a new process.</summary>
     public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot = 0)
@@ -54,14 +43,10 @@ internal sealed class WorkerLauncher
             try
             {
                 UnixChannelSocket.SetCloseOnExec(childEnd, enabled: false);
-                var start = new ProcessStartInfo(_executable) { UseShellExecute = false };
+                ProcessStartInfo start = _self.StartInfo(settings.ToArguments(childEnd, _masterPid));
 
                 // No diagnostics IPC socket per worker (JIT builds open one in /tmp): a worker holds only its channel and its client.
                 start.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
-                foreach (string argument in _prefixArguments.Concat(settings.ToArguments(childEnd, _masterPid)))
-                {
-                    start.ArgumentList.Add(argument);
-                }
 
                 Process process = Process.Start(start) ?? throw new InvalidOperationException("worker did not start");
                 return (process, new MasterChannel(parentEnd));
