@@ -24,9 +24,9 @@ internal static class BenchCommand
         var connections = PositiveInt("--connections", "-c", 50, 1_000_000, "Concurrent connections (workers).");
         var size = PositiveInt("--size", "-s", 64, 16 * 1024 * 1024, "Message size in bytes (stream: bytes per send).");
         var pipeline = PositiveInt("--pipeline", "-p", 1, 1024, "pingpong: messages in flight per connection.");
-        var duration = DurationOption("--duration", "-d", "10s", "Measured time (idle: how long connections are held).", allowZero: false);
-        var warmup = DurationOption("--warmup", null, "1s", "Unmeasured run-in before the measurement starts.", allowZero: true);
-        var timeout = DurationOption("--timeout", null, "5s", "A connect or echo making no progress for this long counts as a timeout.", allowZero: false);
+        var duration = DurationParser.Option("--duration", "-d", "10s", "Measured time (idle: how long connections are held).", allowZero: false);
+        var warmup = DurationParser.Option("--warmup", null, "1s", "Unmeasured run-in before the measurement starts.", allowZero: true);
+        var timeout = DurationParser.Option("--timeout", null, "5s", "A connect or echo making no progress for this long counts as a timeout.", allowZero: false);
         var seed = new Option<int>("--seed")
         {
             Description = "Seed for the random payloads (the same seed sends the same bytes).",
@@ -85,16 +85,6 @@ internal static class BenchCommand
                 result.AddError($"{name} must be between 1 and {maximum}, not {value}");
             }
         });
-        return option;
-    }
-
-    private static Option<TimeSpan> DurationOption(string name, string? alias, string defaultValue, string description, bool allowZero)
-    {
-        var option = alias is null ? new Option<TimeSpan>(name) : new Option<TimeSpan>(name, alias);
-        option.Description = $"{description} E.g. 10s, 500ms, 2m.";
-        option.HelpName = "duration";
-        option.CustomParser = allowZero ? DurationParser.Parse : DurationParser.ParsePositive;
-        option.DefaultValueFactory = _ => DurationParser.TryParse(defaultValue, out TimeSpan parsed) ? parsed : TimeSpan.Zero;
         return option;
     }
 }

@@ -12,13 +12,7 @@ internal static class ClientCommand
         var host = new Argument<string>("HOST") { Description = "Echo server address or name, e.g. 127.0.0.1." };
         var port = PortArgument.Create();
         var udp = new Option<bool>("--udp", "-u") { Description = "Send UDP datagrams (one per line, or per input chunk in a pipe) instead of a TCP stream." };
-        var timeout = new Option<TimeSpan>("--timeout", "-t")
-        {
-            Description = "TCP: how long to wait for the connection. UDP: how long to wait for each reply. E.g. 2s, 500ms.",
-            HelpName = "duration",
-            CustomParser = DurationParser.ParsePositive,
-            DefaultValueFactory = _ => TimeSpan.FromSeconds(5),
-        };
+        var timeout = DurationParser.Option("--timeout", "-t", "5s", "TCP: how long to wait for the connection. UDP: how long to wait for each reply.", allowZero: false);
 
         var command = new Command(
             "client",

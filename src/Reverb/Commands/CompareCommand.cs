@@ -22,8 +22,8 @@ internal static class CompareCommand
             AllowMultipleArgumentsPerToken = false,
             Arity = ArgumentArity.ZeroOrMore,
         };
-        var duration = Duration("--duration", "2s", "Measured time per step (idle: how long connections are held).", allowZero: false);
-        var warmup = Duration("--warmup", "1s", "Unmeasured run-in before each pingpong and churn step.", allowZero: true);
+        var duration = DurationParser.Option("--duration", null, "2s", "Measured time per step (idle: how long connections are held).", allowZero: false);
+        var warmup = DurationParser.Option("--warmup", null, "1s", "Unmeasured run-in before each pingpong and churn step.", allowZero: true);
         var budget = new Option<TimeSpan?>("--budget")
         {
             Description = "Total time the run may take; steps that would overrun it are skipped [default: the estimate + 25% + 30s].",
@@ -136,14 +136,6 @@ internal static class CompareCommand
 
         return [.. counts.Distinct().Order()];
     }
-
-    private static Option<TimeSpan> Duration(string name, string defaultValue, string description, bool allowZero) => new(name)
-    {
-        Description = $"{description} E.g. 2s, 500ms.",
-        HelpName = "duration",
-        CustomParser = allowZero ? DurationParser.Parse : DurationParser.ParsePositive,
-        DefaultValueFactory = _ => DurationParser.TryParse(defaultValue, out TimeSpan parsed) ? parsed : TimeSpan.Zero,
-    };
 
     /// <summary>The command as typed, for the top of the report (quoted where the shell would need it).</summary>
     private static string CommandLineText() =>

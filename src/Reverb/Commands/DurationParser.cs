@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 
@@ -77,5 +78,16 @@ internal static class DurationParser
         }
 
         return duration;
+    }
+
+    /// <summary>A duration option with its default, help name and parser (zero allowed or not).</summary>
+    public static Option<TimeSpan> Option(string name, string? alias, string defaultValue, string description, bool allowZero)
+    {
+        var option = alias is null ? new Option<TimeSpan>(name) : new Option<TimeSpan>(name, alias);
+        option.Description = $"{description} E.g. 10s, 500ms, 2m.";
+        option.HelpName = "duration";
+        option.CustomParser = allowZero ? Parse : ParsePositive;
+        option.DefaultValueFactory = _ => TryParse(defaultValue, out TimeSpan parsed) ? parsed : TimeSpan.Zero;
+        return option;
     }
 }
