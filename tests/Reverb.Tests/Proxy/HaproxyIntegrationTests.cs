@@ -18,7 +18,7 @@ public sealed class HaproxyIntegrationTests
         await using var first = await ReverbServer.StartAsync("--model", "async", "--proxy-protocol");
         await using var second = await ReverbServer.StartAsync("--model", "process", "--min-spare", "1", "--proxy-protocol");
 
-        int port = FreePort();
+        int port = OneShotExchange.FreeTcpPort();
         string folder = Directory.CreateTempSubdirectory("reverb-haproxy").FullName;
         string config = Path.Combine(folder, "haproxy.cfg");
         await File.WriteAllTextAsync(config, string.Create(CultureInfo.InvariantCulture, $"""
@@ -57,22 +57,10 @@ public sealed class HaproxyIntegrationTests
             int[] clientPorts = new int[2];
             for (int i = 0; i < 2; i++)
             {
-                using var client = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                using var cts = new CancellationTokenSource(EchoClient.Timeout);
-                await client.ConnectAsync(IPAddress.Loopback, port, cts.Token);
-                clientPorts[i] = ((IPEndPoint)client.LocalEndPoint!).Port;
                 byte[] data = Payloads.Random(20_000, seed: i);
-                await client.SendAsync(data, SocketFlags.None, cts.Token);
-                client.Shutdown(SocketShutdown.Send);
-                var echoed = new MemoryStream();
-                byte[] buffer = new byte[8192];
-                int n;
-                while ((n = await client.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-                {
-                    echoed.Write(buffer, 0, n);
-                }
-
-                Assert.Equal(data, echoed.ToArray());
+                OneShotExchange.Outcome outcome = await OneShotExchange.RunAsync(new IPEndPoint(IPAddress.Loopback, port), data, EchoClient.Timeout);
+                clientPorts[i] = outcome.LocalPort;
+                Assert.Equal(data, outcome.Echoed);
             }
 
             // Round robin: the two clients reach different instances (the readiness probe took a turn too),
@@ -107,12 +95,5 @@ public sealed class HaproxyIntegrationTests
         {
             return false;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

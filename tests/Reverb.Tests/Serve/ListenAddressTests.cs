@@ -36,21 +36,6 @@ public sealed class ListenAddressTests
         Assert.StartsWith("reverb: cannot listen on 192.0.2.1: that address is not on this machine", result.Stderr, StringComparison.Ordinal);
     }
 
-    private static async Task<byte[]> RoundTripAsync(IPAddress address, int port, byte[] data)
-    {
-        using var socket = new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        using var cts = new CancellationTokenSource(EchoClient.Timeout);
-        await socket.ConnectAsync(new IPEndPoint(address, port), cts.Token);
-        await socket.SendAsync(data, SocketFlags.None, cts.Token);
-        socket.Shutdown(SocketShutdown.Send);
-        var received = new MemoryStream();
-        byte[] buffer = new byte[1024];
-        int n;
-        while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-        {
-            received.Write(buffer, 0, n);
-        }
-
-        return received.ToArray();
-    }
+    private static async Task<byte[]> RoundTripAsync(IPAddress address, int port, byte[] data) =>
+        (await OneShotExchange.RunAsync(new IPEndPoint(address, port), data, EchoClient.Timeout)).Echoed;
 }

@@ -15,7 +15,7 @@ public sealed class SocketActivationTests
     public async Task Accept_no_serves_the_passed_listening_socket_in_every_model(string model)
     {
         Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
-        int port = FreePort();
+        int port = OneShotExchange.FreeTcpPort();
         await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", $"127.0.0.1:{port}"], ServerModels.Arguments(model));
         Assert.Equal(port, server.Port);
 
@@ -38,7 +38,7 @@ public sealed class SocketActivationTests
     public async Task The_shipped_reverb_service_serves_its_socket_and_stops_cleanly()
     {
         Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
-        int port = FreePort();
+        int port = OneShotExchange.FreeTcpPort();
         await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", $"127.0.0.1:{port}"], Deploy.SystemdUnitTests.ExecStartArguments("reverb.service")[1..]);
         using var client = await EchoClient.ConnectAsync(server);
         Assert.Equal("unit"u8.ToArray(), await client.RoundTripAsync("unit"u8.ToArray()));
@@ -55,7 +55,7 @@ public sealed class SocketActivationTests
     public async Task Accept_yes_serves_each_connection_in_its_own_process_with_inetd()
     {
         Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
-        int port = FreePort();
+        int port = OneShotExchange.FreeTcpPort();
 
         // The arguments of the shipped reverb@.service.
         ProcessStartInfo reverb = ReverbCommand.StartInfo(Deploy.SystemdUnitTests.ExecStartArguments("reverb@.service"));
@@ -75,24 +75,7 @@ public sealed class SocketActivationTests
             for (int i = 0; i < 2; i++)
             {
                 byte[] data = Payloads.Random(200_000 + i, seed: i);
-                using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-                await socket.ConnectAsync(IPAddress.Loopback, port, cts.Token);
-                Task send = Task.Run(async () =>
-                {
-                    await socket.SendAsync(data, SocketFlags.None, cts.Token);
-                    socket.Shutdown(SocketShutdown.Send);
-                });
-                var echoed = new MemoryStream();
-                byte[] buffer = new byte[65536];
-                int n;
-                while ((n = await socket.ReceiveAsync(buffer, SocketFlags.None, cts.Token)) > 0)
-                {
-                    echoed.Write(buffer, 0, n);
-                }
-
-                await send;
-                Assert.Equal(data, echoed.ToArray());
+                Assert.Equal(data, (await OneShotExchange.RunAsync(new IPEndPoint(IPAddress.Loopback, port), data, TimeSpan.FromSeconds(60))).Echoed);
             }
 
             // Each connection had its own reverb process, which logged to standard error and exited 0.
@@ -103,12 +86,5 @@ public sealed class SocketActivationTests
         {
             activator.Kill(entireProcessTree: true);
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)probe.LocalEndPoint!).Port;
     }
 }

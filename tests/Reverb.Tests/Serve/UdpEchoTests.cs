@@ -136,7 +136,7 @@ public sealed class UdpEchoTests
     [Fact]
     public async Task Under_socket_activation_udp_binds_beside_the_passed_listener()
     {
-        int port = SocketActivationTests.FreePort();
+        int port = OneShotExchange.FreeTcpPort();
         await using var server = await ReverbServer.StartUnderAsync(["/usr/bin/systemd-socket-activate", "-l", $"127.0.0.1:{port}"], "--model", "async", "--udp");
 
         // The activator starts reverb at the first connection.
