@@ -15,6 +15,7 @@ internal static class ReverbCli
             ClientCommand.Create(),
             BenchCommand.Create(),
             CompareCommand.Create(),
+            StatusCommand.Create(),
         };
         return root;
     }

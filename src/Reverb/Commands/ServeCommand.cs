@@ -6,6 +6,7 @@ using Reverb.Echo;
 using Reverb.Hosting;
 using Reverb.Logging;
 using Reverb.Models;
+using Reverb.Monitoring;
 using Reverb.Supervision;
 
 namespace Reverb.Commands;
@@ -60,6 +61,9 @@ internal static class ServeCommand
         var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
+        var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); counts the TCP peer, so behind a proxy it counts the proxy", 0, min: 0);
+        var metrics = new Option<string?>("--metrics") { Description = "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9100; :9100 for every IPv4 address)", HelpName = "host:port", CustomParser = ParseMetrics }
+            .FromEnvironment(TryParseMetrics, null, "HOST:PORT, e.g. 127.0.0.1:9100");
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
 
@@ -67,12 +71,18 @@ internal static class ServeCommand
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
             idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
+            maxPerSource, metrics,
         };
         command.SetAction(async (parse, _) =>
         {
             if (parse.GetValue(minSpare) > parse.GetValue(maxSpare))
             {
                 throw new CliException("--min-spare must not exceed --max-spare", ExitCodes.Usage);
+            }
+
+            if (parse.GetValue(inetd) && parse.GetValue(metrics) is not null)
+            {
+                throw new CliException("--metrics does not apply with --inetd (a process per connection)", ExitCodes.Usage);
             }
 
             TimeSpan idle = parse.GetValue(idleTimeout) ?? TimeSpan.Zero;
@@ -90,7 +100,9 @@ internal static class ServeCommand
                 parse.GetValue(logFormat) ?? LogFormat.Text,
                 parse.GetValue(inetd),
                 parse.GetValue(proxyProtocol),
-                parse.GetValue(udp) ? parse.GetValue(udpRate) : null);
+                parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
+                parse.GetValue(maxPerSource),
+                parse.GetValue(metrics));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -121,7 +133,13 @@ internal static class ServeCommand
             [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
         int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
         var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, logger);
+        // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
+        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
+        var board = new StatusBoard(
+            settings.Model.ToString().ToLowerInvariant(),
+            [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
+            udp is null ? null : () => (udp.Echoed, udp.Refused));
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
 
         IServerModel model = settings.Model switch
         {
@@ -131,10 +149,12 @@ internal static class ServeCommand
             _ => new ProcessModel(),
         };
 
-        // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
-        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
+        MetricsEndpoint? metrics = null;
+        ControlSocket? control = null;
         try
         {
+            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null) : null;
+            control = ControlSocket.TryStart(((System.Net.IPEndPoint)listeners[0].LocalEndPoint!).Port, board, logger);
             await model.RunAsync(context, signals.Token).ConfigureAwait(false);
         }
         catch (TimeoutException ex)
@@ -147,10 +167,32 @@ internal static class ServeCommand
             {
                 await udp.DisposeAsync().ConfigureAwait(false);
             }
+
+            if (control is not null)
+            {
+                await control.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (metrics is not null)
+            {
+                await metrics.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
+    }
+
+    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp)
+    {
+        try
+        {
+            return MetricsEndpoint.Start(where, board, udp);
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException($"--metrics: {ex.Message}");
+        }
     }
 
     private static async Task<int> RunInetdAsync(ServeSettings settings)
@@ -222,6 +264,35 @@ internal static class ServeCommand
             _ => null,
         };
         return format is not null;
+    }
+
+    private static bool TryParseMetrics(string text, out string? where)
+    {
+        where = text;
+        try
+        {
+            MetricsEndpoint.Parse(text);
+            return true;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+    }
+
+    private static string? ParseMetrics(ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : string.Empty;
+        try
+        {
+            MetricsEndpoint.Parse(text);
+            return text;
+        }
+        catch (ArgumentException ex)
+        {
+            result.AddError($"--metrics: {ex.Message}");
+            return null;
+        }
     }
 
     private static int ParsePort(ArgumentResult result)

@@ -6,7 +6,7 @@ using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
-/// <summary>The validated options of <c>reverb serve</c>. <see cref="UdpRate"/> is null without --udp.</summary>
+/// <summary>The validated options of <c>reverb serve</c>. <see cref="UdpRate"/> is null without --udp, <see cref="Metrics"/> without --metrics.</summary>
 internal sealed record ServeSettings(
     IReadOnlyList<string> Hosts,
     int Port,
@@ -21,4 +21,6 @@ internal sealed record ServeSettings(
     LogFormat LogFormat,
     bool Inetd,
     bool ProxyProtocol,
-    int? UdpRate);
+    int? UdpRate,
+    int MaxPerSource,
+    string? Metrics);

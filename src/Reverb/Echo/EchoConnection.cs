@@ -23,23 +23,24 @@ internal sealed class EchoConnection
     private readonly ILogger _logger;
     private readonly string _peer;
     private readonly bool _blocking;
-    private long _bytesIn;
-    private long _bytesOut;
+    private readonly EchoCounters _counters;
 
     /// <param name="socket">A connected TCP socket; the caller keeps ownership and disposes it.</param>
     /// <param name="blocking">true: synchronous socket calls on the calling thread (the threads model).</param>
-    public EchoConnection(Socket socket, EchoOptions options, ILogger logger, string peer, bool blocking = false)
+    /// <param name="counters">Where the running byte counts go, for observers; null keeps them private.</param>
+    public EchoConnection(Socket socket, EchoOptions options, ILogger logger, string peer, bool blocking = false, EchoCounters? counters = null)
     {
         _socket = socket;
         _options = options;
         _logger = logger;
         _peer = peer;
         _blocking = blocking;
+        _counters = counters ?? new EchoCounters();
     }
 
-    public long BytesIn => Volatile.Read(ref _bytesIn);
+    public long BytesIn => _counters.BytesIn;
 
-    public long BytesOut => Volatile.Read(ref _bytesOut);
+    public long BytesOut => _counters.BytesOut;
 
     /// <summary>Echoes until the client closes, the idle timeout fires, or <paramref name="shutdown"/> is cancelled.</summary>
     public async Task<EchoResult> RunAsync(CancellationToken shutdown)
@@ -88,7 +89,7 @@ internal sealed class EchoConnection
                         idleCts?.CancelAfter(idle!.Value);
                         int n = await _socket.SendAsync(buffer.AsMemory(sent, received - sent), SocketFlags.None, token).ConfigureAwait(false);
                         sent += n;
-                        Volatile.Write(ref _bytesOut, _bytesOut + n);
+                        _counters.AddOut(n);
                     }
                 }
                 finally
@@ -140,7 +141,7 @@ internal sealed class EchoConnection
                 {
                     int n = _socket.Send(buffer, sent, received - sent, SocketFlags.None);
                     sent += n;
-                    Volatile.Write(ref _bytesOut, _bytesOut + n);
+                    _counters.AddOut(n);
                 }
             }
         }
@@ -165,7 +166,7 @@ internal sealed class EchoConnection
 
     private void Received(ReadOnlySpan<byte> chunk)
     {
-        Volatile.Write(ref _bytesIn, _bytesIn + chunk.Length);
+        _counters.AddIn(chunk.Length);
         if (_options.LogChunks && _logger.IsEnabled(LogLevel.Debug))
         {
             _logger.LogDebug("{Peer} > {Chunk}", _peer, ChunkFormatter.Format(chunk));

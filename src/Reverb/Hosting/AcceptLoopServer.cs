@@ -1,6 +1,8 @@
+using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
+using Reverb.Monitoring;
 
 namespace Reverb.Hosting;
 
@@ -26,9 +28,14 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
+    private readonly IConnectionAdmission? _admission;
+    private readonly PerSourceRefusalLog _refusals;
 
-    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, ILogger logger)
+    /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger)
     {
+        _admission = admission;
+        _refusals = new PerSourceRefusalLog(logger);
         _session = new ClientSession(echo, proxyProtocol, logger);
         _listeners = listeners;
         _dispatch = dispatch;
@@ -38,6 +45,9 @@ internal sealed class AcceptLoopServer : IDisposable
     }
 
     public int ActiveConnections => Volatile.Read(ref _active);
+
+    /// <summary>The clients being served and the totals so far, for status and metrics.</summary>
+    public ConnectionTable Connections { get; } = new();
 
     /// <summary>Accepts until <paramref name="stopAccepting"/> is cancelled or the listeners are closed; then call <see cref="DrainAsync"/>.</summary>
     public Task AcceptAsync(CancellationToken stopAccepting) =>
@@ -155,17 +165,42 @@ internal sealed class AcceptLoopServer : IDisposable
     private async Task ServeAsync(Socket client)
     {
         string peer = PeerName(client);
+        IPEndPoint? endpoint = PeerEndPoint(client);
+        bool admitted = false;
+        LiveConnection? connection = null;
+        EchoResult result = default;
         try
         {
+            if (_admission is not null && endpoint is not null)
+            {
+                admitted = await _admission.AdmitAsync(endpoint.Address, _closeConnections.Token).ConfigureAwait(false);
+                if (!admitted)
+                {
+                    Connections.RejectPerSource();
+                    _refusals.Refused(peer, _admission.Max);
+                    return;
+                }
+            }
+
+            connection = Connections.Open(endpoint, peer);
             ServerLog.Accepted(_logger, peer, _pid);
-            string name = peer;
-            EchoResult result = await _session.RunAsync(
+            result = await _session.RunAsync(
                 client,
                 peer,
                 blocking: _dispatch == ConnectionDispatch.Thread,
-                (real, _) => ServerLog.Proxied(_logger, name = real, _pid),
+                connection.Counters,
+                (real, header) =>
+                {
+                    connection.Name = real;
+                    connection.Client = header.Source;
+                    ServerLog.Proxied(_logger, real, _pid);
+                },
                 _closeConnections.Token).ConfigureAwait(false);
-            ServerLog.Finished(_logger, name, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
+            ServerLog.Finished(_logger, connection.Name, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
+        }
+        catch (OperationCanceledException) when (_closeConnections.IsCancellationRequested)
+        {
+            // Shut down while waiting for the master's admission.
         }
         catch (Exception ex)
         {
@@ -175,6 +210,16 @@ internal sealed class AcceptLoopServer : IDisposable
         finally
         {
             client.Dispose();
+            if (connection is not null)
+            {
+                Connections.Close(connection, result.BytesIn, result.BytesOut, result.End);
+            }
+
+            if (admitted)
+            {
+                _admission!.Release(endpoint!.Address);
+            }
+
             _slots.Release();
             if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
             {
@@ -188,6 +233,18 @@ internal sealed class AcceptLoopServer : IDisposable
         if (_capNotice.Allow())
         {
             _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
+        }
+    }
+
+    internal static IPEndPoint? PeerEndPoint(Socket socket)
+    {
+        try
+        {
+            return socket.RemoteEndPoint as IPEndPoint;
+        }
+        catch (SocketException)
+        {
+            return null;
         }
     }
 

@@ -23,8 +23,9 @@ internal sealed class ClientSession
     }
 
     /// <param name="peer">The TCP peer (the proxy itself, behind a proxy).</param>
+    /// <param name="counters">Where the echo loop keeps its running byte counts.</param>
     /// <param name="onClient">Told the client's name for logs: "REAL via PROXY" behind a proxy.</param>
-    public async Task<EchoResult> RunAsync(Socket socket, string peer, bool blocking, Action<string, ProxyHeader> onClient, CancellationToken close)
+    public async Task<EchoResult> RunAsync(Socket socket, string peer, bool blocking, EchoCounters counters, Action<string, ProxyHeader> onClient, CancellationToken close)
     {
         string client = peer;
         if (_proxyProtocol)
@@ -48,6 +49,6 @@ internal sealed class ClientSession
             onClient(client, header);
         }
 
-        return await new EchoConnection(socket, _echo, _logger, client, blocking).RunAsync(close).ConfigureAwait(false);
+        return await new EchoConnection(socket, _echo, _logger, client, blocking, counters).RunAsync(close).ConfigureAwait(false);
     }
 }

@@ -25,7 +25,7 @@ internal static class InetdConnection
         using var close = new CancellationTokenSource();
         using CancellationTokenRegistration onStop = stop.Register(() => close.CancelAfter(drain));
         string name = peer;
-        EchoResult result = await session.RunAsync(socket, peer, blocking: false, (real, _) => ServerLog.Proxied(logger, name = real, Environment.ProcessId), close.Token).ConfigureAwait(false);
+        EchoResult result = await session.RunAsync(socket, peer, blocking: false, new Echo.EchoCounters(), (real, _) => ServerLog.Proxied(logger, name = real, Environment.ProcessId), close.Token).ConfigureAwait(false);
         ServerLog.Finished(logger, name, Environment.ProcessId, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
         return result;
     }

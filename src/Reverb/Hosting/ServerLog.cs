@@ -13,4 +13,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "finished {Peer} (worker {Pid}): {BytesIn} bytes in, {BytesOut} bytes out, {Seconds:0.000} s, {How}")]
     public static partial void Finished(ILogger logger, string peer, int pid, long bytesIn, long bytesOut, double seconds, string how);
+
+    [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "refused {Peer}: that address already has {Max} connections (--max-conns-per-source){More}")]
+    public static partial void RefusedPerSource(ILogger logger, string peer, int max, string more);
 }

@@ -74,4 +74,7 @@ internal static unsafe partial class Libc
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int getppid();
+
+    [LibraryImport("libc")]
+    public static partial uint getuid();
 }

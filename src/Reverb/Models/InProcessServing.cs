@@ -1,4 +1,5 @@
 using Reverb.Hosting;
+using Reverb.Monitoring;
 
 namespace Reverb.Models;
 
@@ -7,10 +8,13 @@ internal static class InProcessServing
 {
     public static async Task RunAsync(ServeContext context, ConnectionDispatch dispatch, string model, string details, CancellationToken stop)
     {
-        using var server = new AcceptLoopServer(context.Listeners, dispatch, context.Echo, context.ProxyProtocol, context.MaxClients, context.Logger);
+        SourceLimit? perSource = context.MaxPerSource > 0 ? new SourceLimit(context.MaxPerSource) : null;
+        using var server = new AcceptLoopServer(context.Listeners, dispatch, context.Echo, context.ProxyProtocol, context.MaxClients, perSource, context.Logger);
+        context.Status.Attach(new InProcessStatus(server.Connections));
         context.ReportListening(model, $"{details}, at most {context.MaxClients}");
         await server.AcceptAsync(stop).ConfigureAwait(false);
         context.CloseListeners();
+        context.Status.Draining();
         await server.DrainAsync(context.DrainTimeout).ConfigureAwait(false);
     }
 }

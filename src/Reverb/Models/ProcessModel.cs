@@ -1,5 +1,7 @@
+using System.Net;
 using System.Net.Sockets;
 using Reverb.Hosting;
+using Reverb.Monitoring;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
@@ -14,13 +16,15 @@ internal sealed class ProcessModel : IServerModel
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
         var settings = new WorkerSettings(WorkerRole.Process, context.Echo, context.ProxyProtocol, 1, context.DrainTimeout, context.LogLevel, context.LogFormat);
-        var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, context.Logger, stop);
+        SourceLimit? perSource = context.MaxPerSource > 0 ? new SourceLimit(context.MaxPerSource) : null;
+        var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, perSource, context.Logger, stop);
         try
         {
             await pool.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
+            context.Status.Attach(pool);
             context.ReportListening("process", $"{context.Pool.MinSpare}-{context.Pool.MaxSpare} spare workers, at most {context.Pool.MaxWorkers}");
-            var ids = new ConnectionIds();
-            await Task.WhenAll(context.Listeners.Select(listener => AcceptAsync(context, listener, pool, ids, stop))).ConfigureAwait(false);
+            var refusals = new PerSourceRefusalLog(context.Logger);
+            await Task.WhenAll(context.Listeners.Select(listener => AcceptAsync(context, listener, pool, perSource, refusals, stop))).ConfigureAwait(false);
         }
         catch (Exception ex) when (stop.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -29,11 +33,12 @@ internal sealed class ProcessModel : IServerModel
         {
             // Stop accepting first: clients that arrive now are refused rather than left waiting.
             context.CloseListeners();
+            context.Status.Draining();
             await pool.StopAsync(context.DrainTimeout).ConfigureAwait(false);
         }
     }
 
-    private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, ConnectionIds ids, CancellationToken stop)
+    private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, SourceLimit? perSource, PerSourceRefusalLog refusals, CancellationToken stop)
     {
         var outOfDescriptors = new LogThrottle(TimeSpan.FromSeconds(10));
         while (true)
@@ -50,10 +55,20 @@ internal sealed class ProcessModel : IServerModel
             using (client)
             {
                 string peer = AcceptLoopServer.PeerName(client);
-                long id = ids.Next();
+                IPEndPoint? endpoint = AcceptLoopServer.PeerEndPoint(client);
+                if (perSource is not null && endpoint is not null && !perSource.TryAdmit(endpoint.Address))
+                {
+                    // Closed at once, before any worker sees it; the reserved worker waits for the next client.
+                    pool.Release(worker);
+                    pool.Connections.RejectPerSource();
+                    refusals.Refused(peer, perSource.Max);
+                    continue;
+                }
+
+                LiveConnection connection = pool.Connections.Open(endpoint, peer);
 
                 // The master's copy is closed right after the hand-over; the worker holds the only one.
-                while (!pool.Assign(worker, client, id, peer))
+                while (!pool.Assign(worker, client, connection))
                 {
                     worker = await pool.AcquireIdleAsync(stop).ConfigureAwait(false);
                 }
@@ -61,13 +76,5 @@ internal sealed class ProcessModel : IServerModel
                 ServerLog.Accepted(context.Logger, peer, worker.Pid);
             }
         }
-    }
-
-    /// <summary>Numbers connections across every listener's accept loop.</summary>
-    private sealed class ConnectionIds
-    {
-        private long _last;
-
-        public long Next() => Interlocked.Increment(ref _last);
     }
 }

@@ -2,11 +2,14 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Logging;
+using Reverb.Monitoring;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
 
 /// <summary>What every model is given: a bound listener and the user's settings.</summary>
+/// <param name="MaxPerSource">--max-conns-per-source; 0: no limit.</param>
+/// <param name="Status">Where the model reports itself once running, for status and metrics.</param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -18,6 +21,8 @@ internal sealed record ServeContext(
     int Backlog,
     LogLevel LogLevel,
     LogFormat LogFormat,
+    int MaxPerSource,
+    StatusBoard Status,
     ILogger Logger)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>

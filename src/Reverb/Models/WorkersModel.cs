@@ -14,12 +14,14 @@ internal sealed class WorkersModel : IServerModel
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
-        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat);
+        var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat, context.MaxPerSource);
         bool ownQueues = context.Listeners.All(Hosting.ServerListener.HasReusePort);
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, context.Logger, stop);
+        Monitoring.SourceLimit? perSource = context.MaxPerSource > 0 ? new Monitoring.SourceLimit(context.MaxPerSource) : null;
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
+            context.Status.Attach(group);
             context.ReportListening("workers", $"{context.Workers} workers: {string.Join(", ", group.Pids())}");
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
         }
@@ -28,6 +30,7 @@ internal sealed class WorkersModel : IServerModel
         }
         finally
         {
+            context.Status.Draining();
             await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
             group.CloseOwnListeners();
             context.CloseListeners();

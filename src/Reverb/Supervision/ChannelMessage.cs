@@ -1,12 +1,13 @@
 using System.Buffers.Binary;
 using System.Net;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
 /// <summary>One fixed-size message between master and worker (the socket keeps message boundaries).</summary>
-internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code, long A, long B, long C)
+internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code, long A, long B, long C, long D = 0, long E = 0, long F = 0)
 {
-    public const int Size = 32;
+    public const int Size = 64;
 
     public static ChannelMessage Ready(int pid) => new(ChannelMessageType.Ready, 0, pid, 0, 0);
 
@@ -23,30 +24,49 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
     /// <summary>The real client behind a proxy; a null source (a proxy's own health check) is sent as port -1.</summary>
     public static ChannelMessage Client(long connectionId, IPEndPoint? source)
     {
-        if (source is null)
-        {
-            return new(ChannelMessageType.Client, -1, 0, 0, connectionId);
-        }
-
-        Span<byte> address = stackalloc byte[16];
-        source.Address.MapToIPv6().TryWriteBytes(address, out _);
-        return new(ChannelMessageType.Client, source.Port, BinaryPrimitives.ReadInt64LittleEndian(address), BinaryPrimitives.ReadInt64LittleEndian(address[8..]), connectionId);
+        (long high, long low) = Encode(source?.Address);
+        return new(ChannelMessageType.Client, source?.Port ?? -1, high, low, connectionId);
     }
 
-    /// <summary>The client address of a <see cref="ChannelMessageType.Client"/> message.</summary>
-    public IPEndPoint? ClientEndPoint()
-    {
-        if (Code < 0)
-        {
-            return null;
-        }
+    public static ChannelMessage Query(long requestId) => new(ChannelMessageType.Query, 0, requestId, 0, 0);
 
+    public static ChannelMessage Report(long requestId, LiveConnection connection)
+    {
+        (long high, long low) = Encode(connection.Client?.Address);
+        return new(ChannelMessageType.Report, connection.Client?.Port ?? -1, high, low, connection.Counters.BytesIn, connection.Counters.BytesOut, connection.Since.ToUnixTimeMilliseconds(), requestId);
+    }
+
+    public static ChannelMessage Totals(long requestId, ConnectionTotals totals) =>
+        new(ChannelMessageType.Totals, (int)Math.Min(totals.Active, int.MaxValue), totals.Accepted, totals.RejectedPerSource, totals.RejectedProxyHeader, totals.BytesIn, totals.BytesOut, requestId);
+
+    public static ChannelMessage Admit(long requestId, IPAddress source)
+    {
+        (long high, long low) = Encode(source);
+        return new(ChannelMessageType.Admit, 0, high, low, requestId);
+    }
+
+    public static ChannelMessage Admitted(long requestId, bool admitted) => new(ChannelMessageType.Admitted, admitted ? 1 : 0, requestId, 0, 0);
+
+    public static ChannelMessage Release(IPAddress source)
+    {
+        (long high, long low) = Encode(source);
+        return new(ChannelMessageType.Release, 0, high, low, 0);
+    }
+
+    /// <summary>The address carried in A and B (Client, Report, Admit, Release), with the port in Code when it has one.</summary>
+    public IPEndPoint? ClientEndPoint() => Code < 0 ? null : new IPEndPoint(Address(), Code);
+
+    public IPAddress Address()
+    {
         Span<byte> address = stackalloc byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(address, A);
         BinaryPrimitives.WriteInt64LittleEndian(address[8..], B);
         var ip = new IPAddress(address);
-        return new IPEndPoint(ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip, Code);
+        return ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
     }
+
+    /// <summary>A Totals message's figures.</summary>
+    public ConnectionTotals AsTotals() => new(A, Code, B, C, D, E);
 
     public void WriteTo(Span<byte> destination)
     {
@@ -56,11 +76,14 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
         BinaryPrimitives.WriteInt64LittleEndian(destination[8..], A);
         BinaryPrimitives.WriteInt64LittleEndian(destination[16..], B);
         BinaryPrimitives.WriteInt64LittleEndian(destination[24..], C);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[32..], D);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[40..], E);
+        BinaryPrimitives.WriteInt64LittleEndian(destination[48..], F);
     }
 
     public static bool TryRead(ReadOnlySpan<byte> source, out ChannelMessage message)
     {
-        if (source.Length != Size || source[0] is < (byte)ChannelMessageType.Ready or > (byte)ChannelMessageType.Client)
+        if (source.Length != Size || source[0] is < (byte)ChannelMessageType.Ready or > (byte)ChannelMessageType.Release)
         {
             message = default;
             return false;
@@ -71,7 +94,22 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
             BinaryPrimitives.ReadInt32LittleEndian(source[4..]),
             BinaryPrimitives.ReadInt64LittleEndian(source[8..]),
             BinaryPrimitives.ReadInt64LittleEndian(source[16..]),
-            BinaryPrimitives.ReadInt64LittleEndian(source[24..]));
+            BinaryPrimitives.ReadInt64LittleEndian(source[24..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[32..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[40..]),
+            BinaryPrimitives.ReadInt64LittleEndian(source[48..]));
         return true;
+    }
+
+    private static (long High, long Low) Encode(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return (0, 0);
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.MapToIPv6().TryWriteBytes(bytes, out _);
+        return (BinaryPrimitives.ReadInt64LittleEndian(bytes), BinaryPrimitives.ReadInt64LittleEndian(bytes[8..]));
     }
 }

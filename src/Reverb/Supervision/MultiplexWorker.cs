@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
@@ -17,9 +18,13 @@ internal sealed class MultiplexWorker
     private readonly int _maxClients;
     private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
+    private readonly MasterAdmission? _admission;
+    private TimeSpan? _drain;
 
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, ILogger logger)
+    /// <param name="maxPerSource">--max-conns-per-source, counted by the master across all workers; 0: no limit.</param>
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger)
     {
+        _admission = maxPerSource > 0 ? new MasterAdmission(channel, maxPerSource) : null;
         _proxyProtocol = proxyProtocol;
         _channel = channel;
         _echo = echo;
@@ -35,29 +40,42 @@ internal sealed class MultiplexWorker
             return;
         }
 
-        using var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _logger);
-        TimeSpan? drain = null;
-        Task control = Task.Run(async () =>
-        {
-            await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
-            {
-                if (received.Message.Type == ChannelMessageType.Shutdown)
-                {
-                    drain = TimeSpan.FromMilliseconds(received.Message.A);
-                    break;
-                }
-            }
-
-            // Told to stop, or the master has gone (then clients finish in their own time).
-            await stopAccepting.CancelAsync().ConfigureAwait(false);
-        });
+        // Cancelled by the control loop, which runs for the worker's life and may outlive this method.
+        var stopAccepting = new CancellationTokenSource();
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger);
+        _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
 
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
         await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
-        await control.ConfigureAwait(false);
         listeners.ForEach(listener => listener.Dispose());
-        await server.DrainAsync(drain).ConfigureAwait(false);
+        await server.DrainAsync(_drain).ConfigureAwait(false);
+
+        // Unasked, so that the master's totals keep what this worker did.
+        _channel.Send(ChannelMessage.Totals(0, server.Connections.Totals()));
+    }
+
+    private async Task ControlAsync(ConnectionTable connections, CancellationTokenSource stopAccepting)
+    {
+        await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
+        {
+            switch (received.Message.Type)
+            {
+                case ChannelMessageType.Shutdown:
+                    _drain = TimeSpan.FromMilliseconds(received.Message.A);
+                    await stopAccepting.CancelAsync().ConfigureAwait(false);
+                    break;
+                case ChannelMessageType.Query:
+                    WorkerStatusReply.Send(_channel, received.Message.A, connections);
+                    break;
+                case ChannelMessageType.Admitted:
+                    _admission?.Answer(received.Message);
+                    break;
+            }
+        }
+
+        // The master has gone: stop accepting; clients finish in their own time.
+        _admission?.MasterGone();
+        await stopAccepting.CancelAsync().ConfigureAwait(false);
     }
 
     private async Task<List<Socket>?> ReceiveListenersAsync()

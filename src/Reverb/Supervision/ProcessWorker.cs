@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Threading.Channels;
 using Reverb.Echo;
 using Reverb.Hosting;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
@@ -16,6 +17,7 @@ internal sealed class ProcessWorker
     private readonly ClientSession _session;
     private readonly Channel<ReceivedMessage> _work = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Lock _gate = new();
+    private readonly ConnectionTable _connections = new();
     private CancellationTokenSource? _current;
     private TimeSpan? _drain;
 
@@ -52,16 +54,25 @@ internal sealed class ProcessWorker
 
         // Behind a proxy, the master learns the real client from us (only we read the PROXY header).
         long id = serve.Message.A;
+        string peer = AcceptLoopServer.PeerName(socket);
+        LiveConnection connection = _connections.Open(AcceptLoopServer.PeerEndPoint(socket), peer, id);
         EchoResult result = await _session.RunAsync(
             socket,
-            AcceptLoopServer.PeerName(socket),
+            peer,
             blocking: false,
-            (_, header) => _channel.Send(ChannelMessage.Client(id, header.Source)),
+            connection.Counters,
+            (_, header) =>
+            {
+                connection.Client = header.Source;
+                _channel.Send(ChannelMessage.Client(id, header.Source));
+            },
             close.Token).ConfigureAwait(false);
         lock (_gate)
         {
             _current = null;
         }
+
+        _connections.Close(connection, result.BytesIn, result.BytesOut, result.End);
 
         _channel.Send(ChannelMessage.Done(serve.Message.A, result.BytesIn, result.BytesOut, (int)result.End));
     }
@@ -87,6 +98,9 @@ internal sealed class ProcessWorker
                     break;
                 case ChannelMessageType.Retire:
                     _work.Writer.TryComplete();
+                    break;
+                case ChannelMessageType.Query:
+                    WorkerStatusReply.Send(_channel, received.Message.A, _connections);
                     break;
             }
         }

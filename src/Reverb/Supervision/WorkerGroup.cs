@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
@@ -9,7 +10,7 @@ namespace Reverb.Supervision;
 /// listening sockets the master hands down and keeps open. The master stays off the accept and data
 /// paths; it only keeps the group at full strength, replacing (and logging) any worker that dies.
 /// </summary>
-internal sealed class WorkerGroup
+internal sealed class WorkerGroup : IStatusSource
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -23,6 +24,9 @@ internal sealed class WorkerGroup
     private readonly TaskCompletionSource _allExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _ready;
     private bool _stopping;
+    private readonly SourceLimit? _perSource;
+    private ConnectionTotals _departed;
+    private long _crashes;
 
     private readonly CancellationToken _stopRequested;
 
@@ -32,8 +36,10 @@ internal sealed class WorkerGroup
     /// so the kernel spreads connections evenly. The master keeps every socket open, so a dead
     /// worker's queue survives for its replacement. Otherwise all workers share the listeners.
     /// </param>
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, ILogger logger, CancellationToken stopRequested)
+    /// <param name="perSource">--max-conns-per-source, counted here across every worker; null: no limit.</param>
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested)
     {
+        _perSource = perSource;
         _slotListeners = new IReadOnlyList<Socket>[size];
         for (int slot = 0; slot < size; slot++)
         {
@@ -130,16 +136,31 @@ internal sealed class WorkerGroup
     {
         await worker.ListenUntilExitAsync(message =>
         {
-            if (message.Type == ChannelMessageType.Ready && Interlocked.Increment(ref _ready) >= _size)
+            switch (message.Type)
             {
-                _allReady.TrySetResult();
+                case ChannelMessageType.Ready when Interlocked.Increment(ref _ready) >= _size:
+                    _allReady.TrySetResult();
+                    break;
+                case ChannelMessageType.Admit:
+                    Admit(worker, message);
+                    break;
+                case ChannelMessageType.Release:
+                    Release(worker, message.Address());
+                    break;
             }
         }).ConfigureAwait(false);
+
+        // The clients a dead worker held are gone with it.
+        foreach (System.Net.IPAddress source in worker.Admitted.ToArray())
+        {
+            Release(worker, source);
+        }
 
         bool stopping;
         lock (_gate)
         {
             _workers.Remove(worker);
+            _departed += worker.LastTotals with { Active = 0 };
             stopping = _stopping || _stopRequested.IsCancellationRequested;
             if (stopping && _workers.Count == 0)
             {
@@ -149,6 +170,7 @@ internal sealed class WorkerGroup
 
         if (!stopping)
         {
+            Interlocked.Increment(ref _crashes);
             _logger.LogError(
                 "worker {Pid} died ({How}); its clients are disconnected, queued and other workers' clients are unaffected; starting a replacement",
                 worker.Pid, ExitDescription.Of(worker.Process));
@@ -156,5 +178,56 @@ internal sealed class WorkerGroup
         }
 
         worker.Dispose();
+    }
+
+    /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
+    public async Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
+    {
+        WorkerHandle[] workers = LiveWorkers();
+        WorkerReport?[] reports = await Task.WhenAll(workers.Select(w => w.QueryAsync(TimeSpan.FromSeconds(1), cancellationToken))).ConfigureAwait(false);
+        ConnectionTotals totals;
+        lock (_gate)
+        {
+            totals = _departed;
+        }
+
+        var processes = new List<ProcessStatus>(workers.Length);
+        for (int i = 0; i < workers.Length; i++)
+        {
+            WorkerReport? report = reports[i];
+            totals += report?.Totals ?? workers[i].LastTotals;
+            string state = report is null ? "not answering" : "serving";
+            processes.Add(new ProcessStatus(workers[i].Pid, Environment.ProcessId, "worker", state, report?.Clients ?? []));
+        }
+
+        return new ModelStatus([], processes, totals, Interlocked.Read(ref _crashes));
+    }
+
+    private void Admit(WorkerHandle worker, ChannelMessage message)
+    {
+        System.Net.IPAddress source = message.Address();
+        bool admitted = _perSource?.TryAdmit(source) ?? true;
+        if (admitted && _perSource is not null)
+        {
+            lock (worker.Admitted)
+            {
+                worker.Admitted.Add(source);
+            }
+        }
+
+        worker.Channel.Send(ChannelMessage.Admitted(message.C, admitted));
+    }
+
+    private void Release(WorkerHandle worker, System.Net.IPAddress source)
+    {
+        lock (worker.Admitted)
+        {
+            if (!worker.Admitted.Remove(source))
+            {
+                return;
+            }
+        }
+
+        _perSource?.Release(source);
     }
 }

@@ -1,10 +1,19 @@
 using System.Diagnostics;
+using System.Net;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
 /// <summary>The master's record of one worker process: its channel, state and current client.</summary>
 internal sealed class WorkerHandle : IDisposable
 {
+    private readonly SemaphoreSlim _queryTurn = new(1, 1);
+    private readonly Lock _gate = new();
+    private readonly List<ClientStatus> _reported = [];
+    private TaskCompletionSource<WorkerReport>? _pending;
+    private long _pendingId;
+    private long _lastRequestId;
+
     public WorkerHandle(Process process, MasterChannel channel, int slot = 0)
     {
         Slot = slot;
@@ -24,23 +33,114 @@ internal sealed class WorkerHandle : IDisposable
 
     public WorkerState State { get; set; } = WorkerState.Starting;
 
-    /// <summary>The client being served (process model), with its connection id and start time.</summary>
-    public ClientAssignment? Client { get; set; }
+    /// <summary>The client being served (process model).</summary>
+    public LiveConnection? Client { get; set; }
 
     public int Served { get; set; }
+
+    /// <summary>The last totals the worker reported (asked or, as it exits, unasked).</summary>
+    public ConnectionTotals LastTotals { get; private set; }
+
+    /// <summary>Source addresses of the clients the master admitted for this worker (workers model, --max-conns-per-source).</summary>
+    public List<IPAddress> Admitted { get; } = [];
 
     /// <summary>
     /// Hands each message from the worker to <paramref name="onMessage"/> until its channel closes
     /// (it exited or died), then waits, bounded, for the runtime to reap it so its exit status is known.
+    /// Replies to <see cref="QueryAsync"/> are taken here.
     /// </summary>
     public async Task ListenUntilExitAsync(Action<ChannelMessage> onMessage)
     {
         while (await Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
         {
-            onMessage(message);
+            if (message.Type is ChannelMessageType.Report or ChannelMessageType.Totals)
+            {
+                TakeReport(message);
+            }
+            else
+            {
+                onMessage(message);
+            }
+        }
+
+        lock (_gate)
+        {
+            _pending?.TrySetCanceled();
         }
 
         await ChildProcesses.Completes(Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+    }
+
+    /// <summary>Asks the worker for its open connections and totals; null if it does not answer within <paramref name="timeout"/>.</summary>
+    public async Task<WorkerReport?> QueryAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (!await _queryTurn.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        try
+        {
+            TaskCompletionSource<WorkerReport> pending = new(TaskCreationOptions.RunContinuationsAsynchronously);
+            long id;
+            lock (_gate)
+            {
+                id = ++_lastRequestId;
+                _pendingId = id;
+                _pending = pending;
+                _reported.Clear();
+            }
+
+            if (!Channel.Send(ChannelMessage.Query(id)))
+            {
+                return null;
+            }
+
+            try
+            {
+                return await pending.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is TimeoutException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                return null;
+            }
+            finally
+            {
+                lock (_gate)
+                {
+                    _pending = null;
+                }
+            }
+        }
+        finally
+        {
+            _queryTurn.Release();
+        }
+    }
+
+    private void TakeReport(ChannelMessage message)
+    {
+        lock (_gate)
+        {
+            if (message.Type == ChannelMessageType.Totals)
+            {
+                LastTotals = message.AsTotals();
+            }
+
+            if (_pending is null || message.F != _pendingId)
+            {
+                return;
+            }
+
+            if (message.Type == ChannelMessageType.Report)
+            {
+                string client = message.ClientEndPoint()?.ToString() ?? "unknown peer";
+                _reported.Add(new ClientStatus(client, message.C, message.D, DateTimeOffset.FromUnixTimeMilliseconds(message.E)));
+                return;
+            }
+
+            _pending.TrySetResult(new WorkerReport([.. _reported], message.AsTotals()));
+        }
     }
 
     public void Dispose()

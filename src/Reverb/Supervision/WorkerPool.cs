@@ -1,9 +1,11 @@
 using System.Diagnostics;
+using System.Net;
 using System.Net.Sockets;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
+using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
 
@@ -12,7 +14,7 @@ namespace Reverb.Supervision;
 /// hands each client to one of them, notices workers that die (reporting the client they took with
 /// them) and replaces them. The runtime reaps every child it starts, so no zombie remains.
 /// </summary>
-internal sealed class WorkerPool
+internal sealed class WorkerPool : IStatusSource
 {
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromSeconds(1);
     private const int MaxBurst = 64;
@@ -36,16 +38,23 @@ internal sealed class WorkerPool
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
 
     private readonly CancellationToken _stopRequested;
+    private readonly SourceLimit? _perSource;
+    private long _crashes;
 
+    /// <param name="perSource">--max-conns-per-source: the accept loop admits, the pool releases when a client has gone.</param>
     /// <param name="stopRequested">Once cancelled, workers that exit are not replaced (a signal may reach them before the pool is stopped).</param>
-    public WorkerPool(WorkerLauncher launcher, WorkerSettings settings, PoolOptions options, ILogger logger, CancellationToken stopRequested)
+    public WorkerPool(WorkerLauncher launcher, WorkerSettings settings, PoolOptions options, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested)
     {
+        _perSource = perSource;
         _stopRequested = stopRequested;
         _launcher = launcher;
         _settings = settings;
         _options = options;
         _logger = logger;
     }
+
+    /// <summary>Every client handed to a worker, open or gone, for status and metrics.</summary>
+    public ConnectionTable Connections { get; } = new();
 
     /// <summary>Starts the minimum of spare workers and waits until they are ready.</summary>
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
@@ -130,15 +139,15 @@ internal sealed class WorkerPool
     }
 
     /// <summary>Hands the connected socket to the worker. False when the worker has just died: pick another.</summary>
-    public bool Assign(WorkerHandle worker, Socket client, long connectionId, string peer)
+    public bool Assign(WorkerHandle worker, Socket client, LiveConnection connection)
     {
         lock (_gate)
         {
             worker.State = WorkerState.Busy;
-            worker.Client = new ClientAssignment(connectionId, peer, Stopwatch.GetTimestamp());
+            worker.Client = connection;
         }
 
-        return worker.Channel.Send(ChannelMessage.Serve(connectionId), client.SafeHandle);
+        return worker.Channel.Send(ChannelMessage.Serve(connection.Id), client.SafeHandle);
     }
 
     /// <summary>Asks every worker to finish (closing connections after <paramref name="drain"/>) and waits for all to exit.</summary>
@@ -321,13 +330,15 @@ internal sealed class WorkerPool
         string client;
         lock (_gate)
         {
-            if (worker.Client is not { } assignment || assignment.ConnectionId != message.C)
+            if (worker.Client is not { } connection || connection.Id != message.C)
             {
                 return;
             }
 
-            client = message.ClientEndPoint() is { } real ? $"{real} via {assignment.Peer}" : $"{assignment.Peer} (proxy health check)";
-            worker.Client = assignment with { Peer = client };
+            IPEndPoint? real = message.ClientEndPoint();
+            client = real is not null ? $"{real} via {connection.Name}" : $"{connection.Name} (proxy health check)";
+            connection.Name = client;
+            connection.Client = real;
         }
 
         ServerLog.Proxied(_logger, client, worker.Pid);
@@ -335,7 +346,7 @@ internal sealed class WorkerPool
 
     private void OnDone(WorkerHandle worker, ChannelMessage message)
     {
-        ClientAssignment? client;
+        LiveConnection? client;
         bool retire;
         lock (_gate)
         {
@@ -358,7 +369,8 @@ internal sealed class WorkerPool
         if (client is not null)
         {
             TimeSpan duration = Stopwatch.GetElapsedTime(client.StartedTimestamp);
-            ServerLog.Finished(_logger, client.Peer, worker.Pid, message.B, message.C, duration.TotalSeconds, ((EchoEnd)message.Code).ToText());
+            ClientGone(client, message.B, message.C, (EchoEnd)message.Code);
+            ServerLog.Finished(_logger, client.Name, worker.Pid, message.B, message.C, duration.TotalSeconds, ((EchoEnd)message.Code).ToText());
         }
 
         if (retire)
@@ -374,7 +386,7 @@ internal sealed class WorkerPool
     private void OnExited(WorkerHandle worker)
     {
         WorkerState state;
-        ClientAssignment? client;
+        LiveConnection? client;
         bool stopping;
         lock (_gate)
         {
@@ -401,9 +413,11 @@ internal sealed class WorkerPool
         string how = ExitDescription.Of(worker.Process);
         if (client is not null)
         {
+            Interlocked.Increment(ref _crashes);
+            ClientGone(client, 0, 0, EchoEnd.Error);
             _logger.LogError(
                 "worker {Pid} died ({How}) while serving {Peer}; that client is disconnected, every other client is unaffected{Replacing}",
-                worker.Pid, how, client.Peer, stopping ? string.Empty : "; starting a replacement");
+                worker.Pid, how, client.Name, stopping ? string.Empty : "; starting a replacement");
         }
         else if (state is WorkerState.Retiring)
         {
@@ -411,11 +425,52 @@ internal sealed class WorkerPool
         }
         else if (!stopping)
         {
+            Interlocked.Increment(ref _crashes);
             _logger.LogWarning("worker {Pid} exited unexpectedly ({How}) while idle; starting a replacement", worker.Pid, how);
         }
 
         worker.Dispose();
         EnsureSpares();
+    }
+
+    private void ClientGone(LiveConnection client, long bytesIn, long bytesOut, EchoEnd end)
+    {
+        Connections.Close(client, bytesIn, bytesOut, end);
+        if (_perSource is not null && client.Peer is { } peer)
+        {
+            _perSource.Release(peer.Address);
+        }
+    }
+
+    /// <summary>Every worker with its state; busy ones are asked how far their client has got.</summary>
+    public async Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
+    {
+        (WorkerHandle Worker, WorkerState State, LiveConnection? Client)[] workers;
+        lock (_gate)
+        {
+            workers = [.. _workers.Select(w => (w, w.State, w.Client))];
+        }
+
+        WorkerReport?[] reports = await Task.WhenAll(workers.Select(w => w.Client is null
+            ? Task.FromResult<WorkerReport?>(null)
+            : w.Worker.QueryAsync(TimeSpan.FromSeconds(1), cancellationToken))).ConfigureAwait(false);
+
+        // The master's own counters of a handed-over client stay at zero: its worker knows the bytes.
+        ConnectionTotals totals = Connections.Totals();
+        var processes = new List<ProcessStatus>(workers.Length);
+        for (int i = 0; i < workers.Length; i++)
+        {
+            (WorkerHandle worker, WorkerState state, LiveConnection? client) = workers[i];
+            IReadOnlyList<ClientStatus> clients = reports[i]?.Clients ?? (client is null ? [] : [ClientStatus.Of(client)]);
+            totals = totals with
+            {
+                BytesIn = totals.BytesIn + clients.Sum(c => c.BytesIn),
+                BytesOut = totals.BytesOut + clients.Sum(c => c.BytesOut),
+            };
+            processes.Add(new ProcessStatus(worker.Pid, Environment.ProcessId, "worker", state.ToString().ToLowerInvariant(), clients));
+        }
+
+        return new ModelStatus([], processes, totals, Interlocked.Read(ref _crashes));
     }
 
     private void NoticeIfAtCap()

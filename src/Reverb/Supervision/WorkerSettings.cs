@@ -6,7 +6,8 @@ using Reverb.Logging;
 namespace Reverb.Supervision;
 
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat)
+/// <param name="MaxPerSource">--max-conns-per-source (workers model: the worker asks the master about each client); 0: none.</param>
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -30,6 +31,12 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool Pr
         if (LogFormat == LogFormat.Json)
         {
             yield return "--log-json";
+        }
+
+        if (MaxPerSource > 0)
+        {
+            yield return "--max-per-source";
+            yield return MaxPerSource.ToString(CultureInfo.InvariantCulture);
         }
 
         if (ProxyProtocol)

@@ -1,0 +1,146 @@
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+
+namespace Reverb.Monitoring;
+
+/// <summary>
+/// The master's status socket (a Unix socket in a directory only its owner can enter): every
+/// connection gets the current <see cref="ServerStatus"/> as JSON, then the socket closes.
+/// </summary>
+internal sealed class ControlSocket : IAsyncDisposable
+{
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly Socket _listener;
+    private readonly string _path;
+    private readonly StatusBoard _board;
+    private readonly ILogger _logger;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Task _loop;
+
+    private ControlSocket(Socket listener, string path, StatusBoard board, ILogger logger)
+    {
+        _listener = listener;
+        _path = path;
+        _board = board;
+        _logger = logger;
+        _loop = AcceptAsync();
+    }
+
+    public string Path => _path;
+
+    /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
+    public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger)
+    {
+        string path;
+        try
+        {
+            ControlPath.EnsurePrivateDirectory();
+            path = ControlPath.ForPort(port);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            logger.LogWarning("reverb status will not work: cannot prepare {Directory}: {Error}", ControlPath.Directory(), ex.Message);
+            return null;
+        }
+
+        if (File.Exists(path) && IsAnswered(path))
+        {
+            logger.LogWarning("reverb status will not work for this server: another one answers on {Path}", path);
+            return null;
+        }
+
+        var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            // A socket left by a server that died is stale: replace it.
+            File.Delete(path);
+            listener.Bind(new UnixDomainSocketEndPoint(path));
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            listener.Listen(16);
+        }
+        catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
+        {
+            listener.Dispose();
+            logger.LogWarning("reverb status will not work: cannot listen on {Path}: {Error}", path, ex.Message);
+            return null;
+        }
+
+        logger.LogDebug("status socket: {Path}", path);
+        return new ControlSocket(listener, path, board, logger);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync().ConfigureAwait(false);
+        _listener.Dispose();
+        await _loop.ConfigureAwait(false);
+        try
+        {
+            File.Delete(_path);
+        }
+        catch (IOException)
+        {
+        }
+
+        _stop.Dispose();
+    }
+
+    private static bool IsAnswered(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    private async Task AcceptAsync()
+    {
+        while (!_stop.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (_stop.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            _ = AnswerAsync(client);
+        }
+    }
+
+    private async Task AnswerAsync(Socket client)
+    {
+        using (client)
+        {
+            try
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                timeout.CancelAfter(AnswerTimeout);
+                ServerStatus status = await _board.CaptureAsync(timeout.Token).ConfigureAwait(false);
+                byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, StatusJson.Default.ServerStatus);
+                await client.SendAsync(json, SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                client.Shutdown(SocketShutdown.Send);
+            }
+            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                _logger.LogDebug("status request not answered: {Error}", ex.Message);
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+using System.Net;
+
+namespace Reverb.Monitoring;
+
+/// <summary>
+/// --max-conns-per-source: how many connections each source address holds, and whether one more
+/// may open (like systemd's MaxConnectionsPerSource and xinetd's per_source).
+/// </summary>
+internal sealed class SourceLimit : IConnectionAdmission
+{
+    private readonly Lock _gate = new();
+    private readonly Dictionary<IPAddress, int> _open = [];
+
+    public SourceLimit(int max) => Max = max;
+
+    public int Max { get; }
+
+    public bool TryAdmit(IPAddress source)
+    {
+        IPAddress key = Normalise(source);
+        lock (_gate)
+        {
+            _open.TryGetValue(key, out int count);
+            if (count >= Max)
+            {
+                return false;
+            }
+
+            _open[key] = count + 1;
+            return true;
+        }
+    }
+
+    public ValueTask<bool> AdmitAsync(IPAddress source, CancellationToken cancellationToken) => ValueTask.FromResult(TryAdmit(source));
+
+    public void Release(IPAddress source)
+    {
+        IPAddress key = Normalise(source);
+        lock (_gate)
+        {
+            if (!_open.TryGetValue(key, out int count))
+            {
+                return;
+            }
+
+            if (count <= 1)
+            {
+                _open.Remove(key);
+            }
+            else
+            {
+                _open[key] = count - 1;
+            }
+        }
+    }
+
+    // A dual-stack socket names IPv4 clients as ::ffff:a.b.c.d; count them with their IPv4 selves.
+    private static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+}
