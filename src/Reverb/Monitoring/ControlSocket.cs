@@ -87,7 +87,8 @@ internal sealed class ControlSocket : IAsyncDisposable
         _stop.Dispose();
     }
 
-    private static bool IsAnswered(string path)
+    /// <summary>Whether a server answers on <paramref name="path"/> (a socket left by a dead one does not).</summary>
+    internal static bool IsAnswered(string path)
     {
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

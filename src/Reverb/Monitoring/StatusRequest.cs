@@ -19,8 +19,9 @@ internal static class StatusRequest
             return File.Exists(path) ? path : throw new InvalidOperationException($"no reverb server of yours is serving port {chosen} (no {path})");
         }
 
+        // Sockets of servers that were killed stay behind; only answering ones count.
         string[] live = Directory.Exists(directory)
-            ? [.. Directory.GetFiles(directory, "*" + ControlPath.Suffix).Order(StringComparer.Ordinal)]
+            ? [.. Directory.GetFiles(directory, "*" + ControlPath.Suffix).Where(ControlSocket.IsAnswered).Order(StringComparer.Ordinal)]
             : [];
         return live.Length switch
         {
