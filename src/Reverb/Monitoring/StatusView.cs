@@ -23,7 +23,7 @@ internal static class StatusView
             .AddColumn("CONNECTED SINCE");
         foreach (ProcessStatus process in status.Processes)
         {
-            string[] who = [Number(process.Pid), Number(process.ParentPid), process.Role, process.State];
+            string[] who = [Id(process.Pid), Id(process.ParentPid), process.Role, process.State];
             if (process.Clients.Count == 0)
             {
                 table.AddRow([.. who.Select(Markup.Escape), "-", string.Empty, string.Empty, string.Empty]);
@@ -58,6 +58,8 @@ internal static class StatusView
     }
 
     private static string Number(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
+
+    private static string Id(int pid) => pid.ToString(CultureInfo.InvariantCulture);
 
     private static string Since(DateTimeOffset since, DateTimeOffset now) =>
         since.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) + $" ({Age(now - since)} ago)";

@@ -13,9 +13,17 @@ public sealed class EchoClient : IDisposable
 
     public int LocalPort => ((System.Net.IPEndPoint)Socket.LocalEndPoint!).Port;
 
-    public static async Task<EchoClient> ConnectAsync(ReverbServer server)
+    public static Task<EchoClient> ConnectAsync(ReverbServer server) => ConnectFromAsync(server, null);
+
+    /// <summary>Connects from a chosen local address (e.g. 127.0.0.2: another source on loopback).</summary>
+    public static async Task<EchoClient> ConnectFromAsync(ReverbServer server, System.Net.IPAddress? local)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        if (local is not null)
+        {
+            socket.Bind(new System.Net.IPEndPoint(local, 0));
+        }
+
         using var cts = new CancellationTokenSource(Timeout);
         await socket.ConnectAsync(server.Host, server.Port, cts.Token);
         return new EchoClient(socket);

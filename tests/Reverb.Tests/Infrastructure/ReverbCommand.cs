@@ -32,9 +32,19 @@ public static class ReverbCommand
     }
 
     /// <summary>Runs reverb to completion (bounded) and returns its exit code and output.</summary>
-    public static async Task<CommandResult> RunAsync(TimeSpan timeout, params string[] arguments)
+    public static Task<CommandResult> RunAsync(TimeSpan timeout, params string[] arguments) =>
+        RunAsync(new Dictionary<string, string>(), timeout, arguments);
+
+    /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with extra environment variables.</summary>
+    public static async Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
     {
-        using var process = Process.Start(StartInfo(arguments))!;
+        ProcessStartInfo start = StartInfo(arguments);
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        using var process = Process.Start(start)!;
         process.StandardInput.Close();
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();

@@ -1,0 +1,145 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Reverb.Tests.Infrastructure;
+
+namespace Reverb.Tests.Monitoring;
+
+/// <summary>--metrics: Prometheus text format from a real server, scraped over HTTP.</summary>
+public sealed class MetricsTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    [Theory]
+    [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
+    public async Task Metrics_count_connections_bytes_and_workers(string model)
+    {
+        int metricsPort = OneShotExchange.FreeTcpPort();
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", $"127.0.0.1:{metricsPort}"));
+        using (var done = await EchoClient.ConnectAsync(server))
+        {
+            await done.RoundTripAsync(new byte[3000]);
+        }
+
+        using var open = await EchoClient.ConnectAsync(server);
+        await open.RoundTripAsync(new byte[10]);
+
+        // The first client's close reaches the server's figures in its own time.
+        Dictionary<string, double> metrics = [];
+        await Eventually.AssertAsync(
+            () =>
+            {
+                metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult();
+                return metrics["reverb_connections_active"] == 1;
+            },
+            Timeout,
+            "one connection active");
+
+        Assert.Equal(2, metrics["reverb_connections_accepted_total"]);
+        Assert.Equal(3010, metrics["reverb_received_bytes_total"]);
+        Assert.Equal(3010, metrics["reverb_sent_bytes_total"]);
+        Assert.Equal(0, metrics["reverb_connections_rejected_total{reason=\"per_source\"}"]);
+        Assert.Equal(0, metrics["reverb_worker_crashes_total"]);
+        Assert.Equal(1, metrics[$"reverb_info{{model=\"{model}\"}}"]);
+        switch (model)
+        {
+            case "process":
+                Assert.Equal(1, metrics["reverb_workers{state=\"busy\"}"]);
+                Assert.True(metrics.Where(m => m.Key.StartsWith("reverb_workers{", StringComparison.Ordinal)).Sum(m => m.Value) >= 2, "the busy worker and at least one spare");
+                break;
+            case "workers":
+                Assert.Equal(2, metrics["reverb_workers{state=\"serving\"}"]);
+                break;
+            default:
+                Assert.Equal(0, metrics["reverb_workers{state=\"busy\"}"]);
+                break;
+        }
+    }
+
+    [Theory]
+    [InlineData("process")]
+    [InlineData("workers")]
+    public async Task A_killed_worker_is_counted_as_a_crash(string model)
+    {
+        int metricsPort = OneShotExchange.FreeTcpPort();
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", $"127.0.0.1:{metricsPort}"));
+        using var client = await EchoClient.ConnectAsync(server);
+        await client.RoundTripAsync("x"u8.ToArray());
+        int worker = model == "process"
+            ? await server.WorkerServingAsync(client.LocalPort, Timeout)
+            : server.Children()[0].Pid;
+
+        Signals.Send(worker, Signals.SIGKILL);
+
+        await server.WaitForLineAsync($"worker {worker} died", Timeout);
+        Dictionary<string, double> metrics = await ScrapeAsync(metricsPort);
+        Assert.Equal(1, metrics["reverb_worker_crashes_total"]);
+    }
+
+    [Fact]
+    public async Task Udp_datagrams_echoed_and_refused_are_counted()
+    {
+        int metricsPort = OneShotExchange.FreeTcpPort();
+        await using var server = await ReverbServer.StartAsync("--model", "async", "--udp", "--udp-rate", "1", "--metrics", $"127.0.0.1:{metricsPort}");
+        using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+        var target = new IPEndPoint(IPAddress.Loopback, server.Port);
+        using var cts = new CancellationTokenSource(Timeout);
+        await udp.SendAsync("one"u8.ToArray(), target, cts.Token);
+        await udp.ReceiveAsync(cts.Token);
+
+        // Over the rate of 1 a second: refused.
+        await udp.SendAsync("two"u8.ToArray(), target, cts.Token);
+        await udp.SendAsync("three"u8.ToArray(), target, cts.Token);
+
+        Dictionary<string, double> metrics = [];
+        await Eventually.AssertAsync(
+            () => (metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult())["reverb_udp_datagrams_refused_total"] >= 1,
+            Timeout,
+            "a refused datagram is counted");
+        Assert.True(metrics["reverb_udp_datagrams_echoed_total"] >= 1);
+    }
+
+    [Fact]
+    public async Task A_metrics_port_in_use_or_malformed_is_a_one_line_error()
+    {
+        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        taken.Listen();
+        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+
+        CommandResult inUse = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--host", "127.0.0.1", "--model", "async", "--metrics", $"127.0.0.1:{port}");
+        CommandResult malformed = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "nine-thousand");
+        CommandResult ipv6 = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "[::1]:9100");
+
+        Assert.Equal(1, inUse.ExitCode);
+        Assert.Equal($"reverb: --metrics: 127.0.0.1:{port} is already in use", inUse.Stderr.Trim());
+        Assert.Equal(2, malformed.ExitCode);
+        Assert.Contains("--metrics: 'nine-thousand' is not HOST:PORT", malformed.Stderr, StringComparison.Ordinal);
+        Assert.StartsWith("reverb: --metrics:", malformed.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, ipv6.ExitCode);
+        Assert.Contains("IPv6 addresses are not supported", ipv6.Stderr, StringComparison.Ordinal);
+    }
+
+    /// <summary>One scrape, as name{labels} → value (comments skipped).</summary>
+    private static async Task<Dictionary<string, double>> ScrapeAsync(int port)
+    {
+        using var http = new HttpClient { Timeout = Timeout };
+        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        response.EnsureSuccessStatusCode();
+        Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        string text = await response.Content.ReadAsStringAsync();
+        var metrics = new Dictionary<string, double>();
+        foreach (string line in text.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (line.StartsWith('#'))
+            {
+                continue;
+            }
+
+            int space = line.LastIndexOf(' ');
+            metrics[line[..space]] = double.Parse(line[(space + 1)..], CultureInfo.InvariantCulture);
+        }
+
+        return metrics;
+    }
+}
