@@ -62,7 +62,7 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
         var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); counts the TCP peer, so behind a proxy it counts the proxy", 0, min: 0);
-        var metrics = new Option<string?>("--metrics") { Description = "serve Prometheus metrics at http://HOST:PORT/metrics (e.g. 127.0.0.1:9100; :9100 for every IPv4 address)", HelpName = "host:port", CustomParser = ParseMetrics }
+        var metrics = new Option<string?>("--metrics") { Description = "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100, [::]:9100 (IPv6 and IPv4) or :9100 (every IPv4 address)", HelpName = "host:port", CustomParser = ParseMetrics }
             .FromEnvironment(TryParseMetrics, null, "HOST:PORT, e.g. 127.0.0.1:9100");
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
             .FromEnvironment(TryParseLogFormat, null, "text or json");
@@ -189,7 +189,7 @@ internal static class ServeCommand
         {
             return MetricsEndpoint.Start(where, board, udp);
         }
-        catch (ArgumentException ex)
+        catch (Exception ex) when (ex is ArgumentException or CliException)
         {
             throw new CliException($"--metrics: {ex.Message}");
         }

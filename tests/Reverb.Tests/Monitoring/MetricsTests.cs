@@ -109,22 +109,38 @@ public sealed class MetricsTests
 
         CommandResult inUse = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--host", "127.0.0.1", "--model", "async", "--metrics", $"127.0.0.1:{port}");
         CommandResult malformed = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "nine-thousand");
-        CommandResult ipv6 = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "[::1]:9100");
+        CommandResult ipv6 = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "::1:9100");
 
         Assert.Equal(1, inUse.ExitCode);
-        Assert.Equal($"reverb: --metrics: 127.0.0.1:{port} is already in use", inUse.Stderr.Trim());
+        Assert.Equal($"reverb: --metrics: port {port} is already in use", inUse.Stderr.Trim());
         Assert.Equal(2, malformed.ExitCode);
         Assert.Contains("--metrics: 'nine-thousand' is not HOST:PORT", malformed.Stderr, StringComparison.Ordinal);
         Assert.StartsWith("reverb: --metrics:", malformed.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, ipv6.ExitCode);
-        Assert.Contains("IPv6 addresses are not supported", ipv6.Stderr, StringComparison.Ordinal);
+        Assert.Contains("write an IPv6 address in brackets, for example [::1]:9100", ipv6.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Metrics_are_served_over_IPv6_at_metrics_only()
+    {
+        int metricsPort = OneShotExchange.FreeTcpPort();
+        await using var server = await ReverbServer.StartAsync("--model", "async", "--metrics", $"[::1]:{metricsPort}");
+        using var http = new HttpClient { Timeout = Timeout };
+
+        using HttpResponseMessage metrics = await http.GetAsync(new Uri($"http://[::1]:{metricsPort}/metrics"));
+        using HttpResponseMessage elsewhere = await http.GetAsync(new Uri($"http://[::1]:{metricsPort}/other"));
+
+        Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
+        Assert.Contains("reverb_connections_accepted_total 0", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
     }
 
     /// <summary>One scrape, as name{labels} → value (comments skipped).</summary>
     private static async Task<Dictionary<string, double>> ScrapeAsync(int port)
     {
+        // As Prometheus sends it: by name, not the address given to --metrics.
         using var http = new HttpClient { Timeout = Timeout };
-        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://127.0.0.1:{port}/metrics"));
+        using HttpResponseMessage response = await http.GetAsync(new Uri($"http://localhost:{port}/metrics"));
         response.EnsureSuccessStatusCode();
         Assert.StartsWith("text/plain", response.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
         string text = await response.Content.ReadAsStringAsync();
