@@ -27,7 +27,8 @@ internal static class StatusCommand
         var command = new Command(
             "status",
             "Show a running reverb server's master and workers: pid, parent pid, state, each client with its bytes in and out and since when, and totals. "
-            + $"Asks over the server's status socket in {ControlPath.Directory()}, which only its owner can reach.")
+            + "It asks over the server's status socket, PORT.sock in $REVERB_CONTROL_DIR, else $XDG_RUNTIME_DIR/reverb, else /tmp/reverb-UID "
+            + $"(here: {ControlPath.Directory()}), a directory only the server's owner can enter.")
         {
             port, json,
         };
