@@ -154,7 +154,7 @@ internal static class ServeCommand
         try
         {
             metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null) : null;
-            control = ControlSocket.TryStart(((System.Net.IPEndPoint)listeners[0].LocalEndPoint!).Port, board, logger);
+            control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
             await model.RunAsync(context, signals.Token).ConfigureAwait(false);
         }
         catch (TimeoutException ex)

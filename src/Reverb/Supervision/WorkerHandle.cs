@@ -13,6 +13,7 @@ internal sealed class WorkerHandle : IDisposable
     private TaskCompletionSource<WorkerReport>? _pending;
     private long _pendingId;
     private long _lastRequestId;
+    private ConnectionTotals _lastTotals;
 
     public WorkerHandle(Process process, MasterChannel channel, int slot = 0)
     {
@@ -39,7 +40,16 @@ internal sealed class WorkerHandle : IDisposable
     public int Served { get; set; }
 
     /// <summary>The last totals the worker reported (asked or, as it exits, unasked).</summary>
-    public ConnectionTotals LastTotals { get; private set; }
+    public ConnectionTotals LastTotals
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lastTotals;
+            }
+        }
+    }
 
     /// <summary>Source addresses of the clients the master admitted for this worker (workers model, --max-conns-per-source).</summary>
     public List<IPAddress> Admitted { get; } = [];
@@ -124,7 +134,7 @@ internal sealed class WorkerHandle : IDisposable
         {
             if (message.Type == ChannelMessageType.Totals)
             {
-                LastTotals = message.AsTotals();
+                _lastTotals = message.AsTotals();
             }
 
             if (_pending is null || message.F != _pendingId)

@@ -76,6 +76,29 @@ public sealed class MetricsTests
         Assert.Equal(1, metrics["reverb_worker_crashes_total"]);
     }
 
+    [Theory]
+    [InlineData("process")]
+    [InlineData("workers")]
+    [InlineData("async")]
+    public async Task A_connection_without_a_PROXY_header_is_counted_as_rejected(string model)
+    {
+        int metricsPort = OneShotExchange.FreeTcpPort();
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--proxy-protocol", "--metrics", $"127.0.0.1:{metricsPort}"));
+        using (var client = await EchoClient.ConnectAsync(server))
+        {
+            await client.Socket.SendAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
+            await client.ReadToEndAsync(Timeout);
+        }
+
+        Dictionary<string, double> metrics = [];
+        await Eventually.AssertAsync(
+            () => (metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult())["reverb_connections_rejected_total{reason=\"proxy_header\"}"] == 1,
+            Timeout,
+            "the rejected connection is counted");
+        Assert.Equal(1, metrics["reverb_connections_accepted_total"]);
+        Assert.Equal(0, metrics["reverb_connections_active"]);
+    }
+
     [Fact]
     public async Task Udp_datagrams_echoed_and_refused_are_counted()
     {
