@@ -12,20 +12,19 @@ internal sealed class ControlSocket : IAsyncDisposable
 {
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
 
-    private readonly Socket _listener;
+    private readonly RequestListener _requests;
     private readonly string _path;
-    private readonly StatusBoard _board;
-    private readonly ILogger _logger;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
-    private ControlSocket(Socket listener, string path, StatusBoard board, ILogger logger)
+    private ControlSocket(Socket listener, string path, StatusBoard board)
     {
-        _listener = listener;
         _path = path;
-        _board = board;
-        _logger = logger;
-        _loop = AcceptAsync();
+        _requests = new RequestListener(listener, AnswerTimeout, async (client, cancellationToken) =>
+        {
+            ServerStatus status = await board.CaptureAsync(cancellationToken).ConfigureAwait(false);
+            byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, StatusJson.Default.ServerStatus);
+            await client.SendAsync(json, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            client.Shutdown(SocketShutdown.Send);
+        });
     }
 
     public string Path => _path;
@@ -68,14 +67,12 @@ internal sealed class ControlSocket : IAsyncDisposable
         }
 
         logger.LogDebug("status socket: {Path}", path);
-        return new ControlSocket(listener, path, board, logger);
+        return new ControlSocket(listener, path, board);
     }
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _loop.ConfigureAwait(false);
+        await _requests.DisposeAsync().ConfigureAwait(false);
         try
         {
             File.Delete(_path);
@@ -83,8 +80,6 @@ internal sealed class ControlSocket : IAsyncDisposable
         catch (IOException)
         {
         }
-
-        _stop.Dispose();
     }
 
     /// <summary>Whether a server answers on <paramref name="path"/> (a socket left by a dead one does not).</summary>
@@ -99,49 +94,6 @@ internal sealed class ControlSocket : IAsyncDisposable
         catch (SocketException)
         {
             return false;
-        }
-    }
-
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                if (_stop.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                continue;
-            }
-
-            _ = AnswerAsync(client);
-        }
-    }
-
-    private async Task AnswerAsync(Socket client)
-    {
-        using (client)
-        {
-            try
-            {
-                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-                timeout.CancelAfter(AnswerTimeout);
-                ServerStatus status = await _board.CaptureAsync(timeout.Token).ConfigureAwait(false);
-                byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, StatusJson.Default.ServerStatus);
-                await client.SendAsync(json, SocketFlags.None, timeout.Token).ConfigureAwait(false);
-                client.Shutdown(SocketShutdown.Send);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                _logger.LogDebug("status request not answered: {Error}", ex.Message);
-            }
         }
     }
 }

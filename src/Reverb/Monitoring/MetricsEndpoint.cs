@@ -24,20 +24,14 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
     private static readonly string[] KnownWorkerStates = ["starting", "idle", "reserved", "busy", "retiring", "serving", "not answering"];
 
-    private readonly Socket _listener;
+    private readonly RequestListener _requests;
     private readonly CollectorRegistry _registry;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly Task _loop;
 
     private MetricsEndpoint(Socket listener, CollectorRegistry registry)
     {
-        _listener = listener;
         _registry = registry;
-        _loop = AcceptAsync();
+        _requests = new RequestListener(listener, RequestTimeout, AnswerAsync);
     }
-
-    /// <summary>Where it listens (with port 0, the port the system picked).</summary>
-    public System.Net.EndPoint LocalEndPoint => _listener.LocalEndPoint!;
 
     /// <summary>Serves the metrics; throws <see cref="ArgumentException"/> (bad address) or Commands.CliException (cannot listen).</summary>
     public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp)
@@ -47,13 +41,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         return new MetricsEndpoint(listener, CreateRegistry(board, udp));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stop.CancelAsync().ConfigureAwait(false);
-        _listener.Dispose();
-        await _loop.ConfigureAwait(false);
-        _stop.Dispose();
-    }
+    public ValueTask DisposeAsync() => _requests.DisposeAsync();
 
     /// <summary>HOST:PORT, [IPV6]:PORT or :PORT (every IPv4 address).</summary>
     internal static (string Host, int Port) Parse(string text)
@@ -113,59 +101,29 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         return registry;
     }
 
-    private async Task AcceptAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await _listener.AcceptAsync(_stop.Token).ConfigureAwait(false);
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException or SocketException)
-            {
-                continue;
-            }
-
-            _ = AnswerAsync(client);
-        }
-    }
-
     /// <summary>One request per connection (Connection: close), which is all a scraper needs.</summary>
-    private async Task AnswerAsync(Socket client)
+    private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)
     {
-        using (client)
+        string? requestLine = await ReadRequestLineAsync(client, cancellationToken).ConfigureAwait(false);
+        string[] parts = requestLine?.Split(' ') ?? [];
+        string path = parts.Length == 3 ? parts[1].Split('?')[0] : string.Empty;
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
         {
-            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
-            timeout.CancelAfter(RequestTimeout);
-            try
-            {
-                string? requestLine = await ReadRequestLineAsync(client, timeout.Token).ConfigureAwait(false);
-                string[] parts = requestLine?.Split(' ') ?? [];
-                string path = parts.Length == 3 ? parts[1].Split('?')[0] : string.Empty;
-                if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
-                {
-                    await RespondAsync(client, "400 Bad Request", "text/plain", "expected GET /metrics\n"u8.ToArray(), true, timeout.Token).ConfigureAwait(false);
-                }
-                else if (parts[0] is not ("GET" or "HEAD"))
-                {
-                    await RespondAsync(client, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n"u8.ToArray(), true, timeout.Token).ConfigureAwait(false);
-                }
-                else if (path is "/metrics" or "/metrics/")
-                {
-                    using var body = new MemoryStream();
-                    await _registry.CollectAndExportAsTextAsync(body, timeout.Token).ConfigureAwait(false);
-                    await RespondAsync(client, "200 OK", ContentType, body.ToArray(), parts[0] == "GET", timeout.Token).ConfigureAwait(false);
-                }
-                else
-                {
-                    await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics\n"u8.ToArray(), parts[0] == "GET", timeout.Token).ConfigureAwait(false);
-                }
-            }
-            catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
-            {
-                // A scraper that went away or stalled: nothing to tell it.
-            }
+            await RespondAsync(client, "400 Bad Request", "text/plain", "expected GET /metrics\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
+        }
+        else if (parts[0] is not ("GET" or "HEAD"))
+        {
+            await RespondAsync(client, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
+        }
+        else if (path is "/metrics" or "/metrics/")
+        {
+            using var body = new MemoryStream();
+            await _registry.CollectAndExportAsTextAsync(body, cancellationToken).ConfigureAwait(false);
+            await RespondAsync(client, "200 OK", ContentType, body.ToArray(), parts[0] == "GET", cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics\n"u8.ToArray(), parts[0] == "GET", cancellationToken).ConfigureAwait(false);
         }
     }
 

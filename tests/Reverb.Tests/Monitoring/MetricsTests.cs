@@ -125,10 +125,8 @@ public sealed class MetricsTests
     [Fact]
     public async Task A_metrics_port_in_use_or_malformed_is_a_one_line_error()
     {
-        using var taken = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        taken.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        taken.Listen();
-        int port = ((IPEndPoint)taken.LocalEndPoint!).Port;
+        using var taken = new TakenPort();
+        int port = taken.Port;
 
         CommandResult inUse = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--host", "127.0.0.1", "--model", "async", "--metrics", $"127.0.0.1:{port}");
         CommandResult malformed = await ReverbCommand.RunAsync(Timeout, "serve", "0", "--metrics", "nine-thousand");

@@ -36,10 +36,8 @@ public sealed class ServeCliTests
     [Fact]
     public async Task A_port_in_use_is_named()
     {
-        using var squatter = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        squatter.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        squatter.Listen();
-        int port = ((IPEndPoint)squatter.LocalEndPoint!).Port;
+        using var squatter = new TakenPort();
+        int port = squatter.Port;
 
         CommandResult result = await ReverbCommand.RunAsync(Timeout, "serve", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--host", "127.0.0.1");
         AssertCleanError(result, $"port {port} is already in use", exitCode: 1);
