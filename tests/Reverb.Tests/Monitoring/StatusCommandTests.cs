@@ -94,6 +94,31 @@ public sealed class StatusCommandTests
     }
 
     [Fact]
+    public async Task While_draining_status_still_answers_and_says_so()
+    {
+        using var control = new ControlDirectory();
+        await using var server = await ReverbServer.StartAsync(control.Environment, ServerModels.Arguments("workers", "--drain-timeout", "60s"));
+        using var client = await EchoClient.ConnectAsync(server);
+        await client.RoundTripAsync("stay"u8.ToArray());
+
+        // The open client keeps the server draining for up to a minute.
+        server.Signal(Signals.SIGTERM);
+        string state = string.Empty;
+        await Eventually.AssertAsync(
+            () =>
+            {
+                CommandResult result = ReverbCommand.RunAsync(control.Environment, Timeout, "status", "--json").GetAwaiter().GetResult();
+                state = result.ExitCode == 0 ? JsonDocument.Parse(result.Stdout).RootElement.GetProperty("state").GetString() ?? string.Empty : result.Stderr;
+                return state == "draining";
+            },
+            Timeout,
+            "status reports draining");
+
+        client.Socket.Shutdown(System.Net.Sockets.SocketShutdown.Send);
+        Assert.Equal(0, await server.WaitForExitAsync(Timeout));
+    }
+
+    [Fact]
     public async Task Without_a_running_server_status_says_so_in_one_line()
     {
         using var control = new ControlDirectory();
