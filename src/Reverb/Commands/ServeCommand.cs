@@ -154,6 +154,11 @@ internal static class ServeCommand
         try
         {
             metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null) : null;
+            if (metrics is not null)
+            {
+                logger.LogInformation("metrics on {Url}", metrics.Url);
+            }
+
             control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
             await model.RunAsync(context, signals.Token).ConfigureAwait(false);
         }

@@ -41,9 +41,12 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         return new MetricsEndpoint(listener, CreateRegistry(board, udp));
     }
 
+    /// <summary>Where the metrics are served (with port 0, on the port the system picked).</summary>
+    public string Url => $"http://{_requests.LocalEndPoint}/metrics";
+
     public ValueTask DisposeAsync() => _requests.DisposeAsync();
 
-    /// <summary>HOST:PORT, [IPV6]:PORT or :PORT (every IPv4 address).</summary>
+    /// <summary>HOST:PORT, [IPV6]:PORT or :PORT (every IPv4 address); port 0 picks a free one.</summary>
     internal static (string Host, int Port) Parse(string text)
     {
         int colon = text.LastIndexOf(':');

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using System.Text.RegularExpressions;
 using Reverb.Tests.Infrastructure;
 
 namespace Reverb.Tests.Monitoring;
@@ -14,8 +15,8 @@ public sealed class MetricsTests
     [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
     public async Task Metrics_count_connections_bytes_and_workers(string model)
     {
-        int metricsPort = OneShotExchange.FreeTcpPort();
-        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", $"127.0.0.1:{metricsPort}"));
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", "127.0.0.1:0"));
+        int metricsPort = await MetricsPortAsync(server);
         using (var done = await EchoClient.ConnectAsync(server))
         {
             await done.RoundTripAsync(new byte[3000]);
@@ -61,8 +62,8 @@ public sealed class MetricsTests
     [InlineData("workers")]
     public async Task A_killed_worker_is_counted_as_a_crash(string model)
     {
-        int metricsPort = OneShotExchange.FreeTcpPort();
-        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", $"127.0.0.1:{metricsPort}"));
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--metrics", "127.0.0.1:0"));
+        int metricsPort = await MetricsPortAsync(server);
         using var client = await EchoClient.ConnectAsync(server);
         await client.RoundTripAsync("x"u8.ToArray());
         int worker = model == "process"
@@ -82,8 +83,8 @@ public sealed class MetricsTests
     [InlineData("async")]
     public async Task A_connection_without_a_PROXY_header_is_counted_as_rejected(string model)
     {
-        int metricsPort = OneShotExchange.FreeTcpPort();
-        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--proxy-protocol", "--metrics", $"127.0.0.1:{metricsPort}"));
+        await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--proxy-protocol", "--metrics", "127.0.0.1:0"));
+        int metricsPort = await MetricsPortAsync(server);
         using (var client = await EchoClient.ConnectAsync(server))
         {
             await client.Socket.SendAsync("GET / HTTP/1.0\r\n\r\n"u8.ToArray());
@@ -102,8 +103,8 @@ public sealed class MetricsTests
     [Fact]
     public async Task Udp_datagrams_echoed_and_refused_are_counted()
     {
-        int metricsPort = OneShotExchange.FreeTcpPort();
-        await using var server = await ReverbServer.StartAsync("--model", "async", "--udp", "--udp-rate", "1", "--metrics", $"127.0.0.1:{metricsPort}");
+        await using var server = await ReverbServer.StartAsync("--model", "async", "--udp", "--udp-rate", "1", "--metrics", "127.0.0.1:0");
+        int metricsPort = await MetricsPortAsync(server);
         using var udp = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
         var target = new IPEndPoint(IPAddress.Loopback, server.Port);
         using var cts = new CancellationTokenSource(Timeout);
@@ -144,8 +145,8 @@ public sealed class MetricsTests
     [Fact]
     public async Task Metrics_are_served_over_IPv6_at_metrics_only()
     {
-        int metricsPort = OneShotExchange.FreeTcpPort();
-        await using var server = await ReverbServer.StartAsync("--model", "async", "--metrics", $"[::1]:{metricsPort}");
+        await using var server = await ReverbServer.StartAsync("--model", "async", "--metrics", "[::1]:0");
+        int metricsPort = await MetricsPortAsync(server);
         using var http = new HttpClient { Timeout = Timeout };
 
         using HttpResponseMessage metrics = await http.GetAsync(new Uri($"http://[::1]:{metricsPort}/metrics"));
@@ -154,6 +155,15 @@ public sealed class MetricsTests
         Assert.Equal(HttpStatusCode.OK, metrics.StatusCode);
         Assert.Contains("reverb_connections_accepted_total 0", await metrics.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, elsewhere.StatusCode);
+    }
+
+    /// <summary>The port the server picked for --metrics HOST:0, from its "metrics on" line.</summary>
+    private static async Task<int> MetricsPortAsync(ReverbServer server)
+    {
+        string line = await server.WaitForLineAsync("metrics on http://", Timeout);
+        Match port = Regex.Match(line, @"metrics on http://\S+:(\d+)/metrics");
+        Assert.True(port.Success, line);
+        return int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 
     /// <summary>One scrape, as name{labels} → value (comments skipped).</summary>
