@@ -28,14 +28,12 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
-    private readonly IConnectionAdmission? _admission;
-    private readonly PerSourceRefusalLog _refusals;
+    private readonly PerSourceGate? _perSource;
 
     /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
     public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger)
     {
-        _admission = admission;
-        _refusals = new PerSourceRefusalLog(logger);
+        _perSource = admission is null ? null : new PerSourceGate(admission, Connections, logger);
         _session = new ClientSession(echo, proxyProtocol, logger);
         _listeners = listeners;
         _dispatch = dispatch;
@@ -171,13 +169,11 @@ internal sealed class AcceptLoopServer : IDisposable
         EchoResult result = default;
         try
         {
-            if (_admission is not null && endpoint is not null)
+            if (_perSource is not null && endpoint is not null)
             {
-                admitted = await _admission.AdmitAsync(endpoint.Address, _closeConnections.Token).ConfigureAwait(false);
+                admitted = await _perSource.AdmitAsync(endpoint, peer, _closeConnections.Token).ConfigureAwait(false);
                 if (!admitted)
                 {
-                    Connections.RejectPerSource();
-                    _refusals.Refused(peer, _admission.Max);
                     return;
                 }
             }
@@ -217,7 +213,7 @@ internal sealed class AcceptLoopServer : IDisposable
 
             if (admitted)
             {
-                _admission!.Release(endpoint!.Address);
+                _perSource!.Release(endpoint!);
             }
 
             _slots.Release();

@@ -16,15 +16,15 @@ internal sealed class ProcessModel : IServerModel
     public async Task RunAsync(ServeContext context, CancellationToken stop)
     {
         var settings = new WorkerSettings(WorkerRole.Process, context.Echo, context.ProxyProtocol, 1, context.DrainTimeout, context.LogLevel, context.LogFormat);
-        SourceLimit? perSource = context.MaxPerSource > 0 ? new SourceLimit(context.MaxPerSource) : null;
+        SourceLimit? perSource = context.NewSourceLimit();
         var pool = new WorkerPool(new WorkerLauncher(), settings, context.Pool, perSource, context.Logger, stop);
         try
         {
             await pool.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(pool);
             context.ReportListening("process", $"{context.Pool.MinSpare}-{context.Pool.MaxSpare} spare workers, at most {context.Pool.MaxWorkers}");
-            var refusals = new PerSourceRefusalLog(context.Logger);
-            await Task.WhenAll(context.Listeners.Select(listener => AcceptAsync(context, listener, pool, perSource, refusals, stop))).ConfigureAwait(false);
+            PerSourceGate? gate = perSource is null ? null : new PerSourceGate(perSource, pool.Connections, context.Logger);
+            await Task.WhenAll(context.Listeners.Select(listener => AcceptAsync(context, listener, pool, gate, stop))).ConfigureAwait(false);
         }
         catch (Exception ex) when (stop.IsCancellationRequested && ex is OperationCanceledException or ObjectDisposedException)
         {
@@ -38,7 +38,7 @@ internal sealed class ProcessModel : IServerModel
         }
     }
 
-    private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, SourceLimit? perSource, PerSourceRefusalLog refusals, CancellationToken stop)
+    private static async Task AcceptAsync(ServeContext context, Socket listener, WorkerPool pool, PerSourceGate? perSource, CancellationToken stop)
     {
         var outOfDescriptors = new LogThrottle(TimeSpan.FromSeconds(10));
         while (true)
@@ -56,12 +56,10 @@ internal sealed class ProcessModel : IServerModel
             {
                 string peer = AcceptLoopServer.PeerName(client);
                 IPEndPoint? endpoint = AcceptLoopServer.PeerEndPoint(client);
-                if (perSource is not null && endpoint is not null && !perSource.TryAdmit(endpoint.Address))
+                if (perSource is not null && endpoint is not null && !await perSource.AdmitAsync(endpoint, peer, stop).ConfigureAwait(false))
                 {
                     // Closed at once, before any worker sees it; the reserved worker waits for the next client.
                     pool.Release(worker);
-                    pool.Connections.RejectPerSource();
-                    refusals.Refused(peer, perSource.Max);
                     continue;
                 }
 

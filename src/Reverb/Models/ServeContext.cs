@@ -35,6 +35,9 @@ internal sealed record ServeContext(
         }
     }
 
+    /// <summary>A fresh --max-conns-per-source count for the model to keep; null when there is no limit.</summary>
+    public SourceLimit? NewSourceLimit() => MaxPerSource > 0 ? new SourceLimit(MaxPerSource) : null;
+
     /// <summary>Stops accepting: new clients are refused rather than left waiting.</summary>
     public void CloseListeners()
     {

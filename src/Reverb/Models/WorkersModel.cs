@@ -16,7 +16,7 @@ internal sealed class WorkersModel : IServerModel
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat, context.MaxPerSource);
         bool ownQueues = context.Listeners.All(Hosting.ServerListener.HasReusePort);
-        Monitoring.SourceLimit? perSource = context.MaxPerSource > 0 ? new Monitoring.SourceLimit(context.MaxPerSource) : null;
+        Monitoring.SourceLimit? perSource = context.NewSourceLimit();
         var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
         try
         {

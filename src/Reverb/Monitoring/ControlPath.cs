@@ -29,7 +29,7 @@ internal static class ControlPath
     public static string ForPort(int port) => Path.Combine(Directory(), $"{port}{Suffix}");
 
     /// <summary>Creates the directory if needed and makes sure only its owner can enter it.</summary>
-    public static string EnsurePrivateDirectory()
+    public static void EnsurePrivateDirectory()
     {
         string directory = Directory();
         const UnixFileMode OwnerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
@@ -37,6 +37,5 @@ internal static class ControlPath
 
         // It may have existed already, made by someone else or looser: tighten it, which only its owner can.
         File.SetUnixFileMode(directory, OwnerOnly);
-        return directory;
     }
 }

@@ -27,8 +27,6 @@ internal sealed class ControlSocket : IAsyncDisposable
         });
     }
 
-    public string Path => _path;
-
     /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
     public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger)
     {
