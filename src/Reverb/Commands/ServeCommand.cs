@@ -39,10 +39,13 @@ internal static class ServeCommand
         }.FromEnvironment(TryParseHosts, ["0.0.0.0"], "addresses separated by commas");
         var model = new Option<ServerModelKind?>("--model", "-m") { Description = ModelHelp, HelpName = "process|workers|threads|async", CustomParser = ParseModel }
             .FromEnvironment(TryParseModel, null, "process, workers, threads or async");
-        var minSpare = Count("--min-spare", "process model: idle workers kept ready ahead of demand", 5, min: 0);
-        var maxSpare = Count("--max-spare", "process model: idle workers beyond this are retired", 10, min: 1);
-        var maxWorkers = Count("--max-workers", "process model: cap on worker processes, hence on concurrent clients", 256, min: 1);
-        var recycleAfter = Count("--recycle-after", "process model: retire a worker after this many clients (0: never)", 0, min: 0);
+        Option<string>[] removed =
+        [
+            Removed("--min-spare", "the process model forks a process at each accept, so no spare processes wait"),
+            Removed("--max-spare", "the process model forks a process at each accept, so no spare processes wait"),
+            Removed("--max-workers", "the process model serves up to --max-clients clients, one process each"),
+            Removed("--recycle-after", "each client of the process model gets a fresh process"),
+        ];
         var workers = Count("--workers", "workers model: number of worker processes", Environment.ProcessorCount, min: 1);
         var maxClients = Count("--max-clients", "cap on concurrent clients; beyond it clients wait in the listen queue", 10_000, min: 1);
         var idleTimeout = new Option<TimeSpan?>("--idle-timeout") { Description = "close a client that makes no progress for this long, e.g. 5m [default: 0, never]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
@@ -69,17 +72,17 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
-            port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
+            port, host, model, workers, maxClients,
             idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
             maxPerSource, metrics,
         };
+        foreach (Option<string> option in removed)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(async (parse, _) =>
         {
-            if (parse.GetValue(minSpare) > parse.GetValue(maxSpare))
-            {
-                throw new CliException("--min-spare must not exceed --max-spare", ExitCodes.Usage);
-            }
-
             if (parse.GetValue(inetd) && parse.GetValue(metrics) is not null)
             {
                 throw new CliException("--metrics does not apply with --inetd (a process per connection)", ExitCodes.Usage);
@@ -91,7 +94,6 @@ internal static class ServeCommand
                 parse.GetValue(port),
                 parse.GetValue(model) ?? ServerModelKind.Process,
                 new EchoOptions(parse.GetValue(bufferSize), idle > TimeSpan.Zero ? idle : null, parse.GetValue(verbose)),
-                new PoolOptions(parse.GetValue(minSpare), parse.GetValue(maxSpare), parse.GetValue(maxWorkers), parse.GetValue(recycleAfter)),
                 parse.GetValue(workers),
                 parse.GetValue(maxClients),
                 parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
@@ -131,15 +133,13 @@ internal static class ServeCommand
         // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.
         listeners ??= ServerListener.ListenAll(
             [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
-        int maxClients = settings.Model == ServerModelKind.Process ? Math.Min(settings.MaxClients, settings.Pool.MaxWorkers) : settings.MaxClients;
-        var pool = settings.Pool with { MaxWorkers = maxClients, MinSpare = Math.Min(settings.Pool.MinSpare, maxClients) };
         // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
         UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
         var board = new StatusBoard(
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
 
         IServerModel model = settings.Model switch
         {
@@ -208,6 +208,14 @@ internal static class ServeCommand
         using var signals = new ShutdownSignals();
         await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd")), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
+    }
+
+    /// <summary>An option of an earlier process model: hidden, and a one-line error if given, never silently ignored.</summary>
+    private static Option<string> Removed(string name, string why)
+    {
+        var option = new Option<string>(name) { Hidden = true };
+        option.Validators.Add(result => result.AddError($"{name} is gone: {why}"));
+        return option;
     }
 
     private static Option<int> Count(string name, string description, int defaultValue, int min)

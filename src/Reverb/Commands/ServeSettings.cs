@@ -12,7 +12,6 @@ internal sealed record ServeSettings(
     int Port,
     ServerModelKind Model,
     EchoOptions Echo,
-    PoolOptions Pool,
     int Workers,
     int MaxClients,
     TimeSpan DrainTimeout,

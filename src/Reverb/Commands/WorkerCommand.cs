@@ -17,7 +17,7 @@ internal static class WorkerCommand
     public static Command Create()
     {
         var role = new Option<string>("--role") { Required = true };
-        role.AcceptOnlyFromAmong("process", "multiplex");
+        role.AcceptOnlyFromAmong("multiplex");
         var master = new Option<int>("--master") { Required = true };
         var channelFd = new Option<int>("--channel-fd") { Required = true };
         var bufferSize = new Option<int>("--buffer-size") { DefaultValueFactory = _ => EchoOptions.DefaultBufferSize };
@@ -84,14 +84,7 @@ internal static class WorkerCommand
             return ExitCodes.Ok;
         }
 
-        if (role == "process")
-        {
-            await new ProcessWorker(channel, new ClientSession(echo, proxyProtocol, logger)).RunAsync().ConfigureAwait(false);
-        }
-        else
-        {
-            await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger).RunAsync().ConfigureAwait(false);
-        }
+        await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger).RunAsync().ConfigureAwait(false);
 
         return ExitCodes.Ok;
     }

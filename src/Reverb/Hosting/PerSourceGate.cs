@@ -32,16 +32,22 @@ internal sealed class PerSourceGate
             return true;
         }
 
+        Refused(name);
+        return false;
+    }
+
+    /// <summary>A client refused elsewhere (by the forking process): counted and logged as here.</summary>
+    public void Refused(string name)
+    {
         _connections.RejectPerSource();
         if (!_throttle.Allow())
         {
             Interlocked.Increment(ref _unreported);
-            return false;
+            return;
         }
 
         long more = Interlocked.Exchange(ref _unreported, 0);
         ServerLog.RefusedPerSource(_logger, name, _admission.Max, more > 0 ? $"; {more} more refused since the last such line" : string.Empty);
-        return false;
     }
 
     public void Release(IPEndPoint peer) => _admission.Release(peer.Address);

@@ -16,7 +16,6 @@ internal sealed record ServeContext(
     bool ProxyProtocol,
     int MaxClients,
     TimeSpan DrainTimeout,
-    PoolOptions Pool,
     int Workers,
     int Backlog,
     LogLevel LogLevel,

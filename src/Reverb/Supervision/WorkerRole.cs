@@ -3,9 +3,6 @@ namespace Reverb.Supervision;
 /// <summary>What a worker process does with the work its master sends.</summary>
 internal enum WorkerRole
 {
-    /// <summary>One client at a time, handed over socket by socket (the process model).</summary>
-    Process,
-
     /// <summary>Accepts on listening sockets its master hands down and multiplexes many clients (the workers model).</summary>
     Multiplex,
 }

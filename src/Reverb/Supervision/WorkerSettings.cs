@@ -13,7 +13,7 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool Pr
     {
         yield return "worker";
         yield return "--role";
-        yield return Role == WorkerRole.Process ? "process" : "multiplex";
+        yield return "multiplex";
         yield return "--master";
         yield return masterPid.ToString(CultureInfo.InvariantCulture);
         yield return "--channel-fd";

@@ -1,0 +1,374 @@
+using System.Diagnostics;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Text;
+using Reverb.Echo;
+using Reverb.Interop;
+using Reverb.Monitoring;
+
+namespace Reverb.Forking;
+
+/// <summary>
+/// The forking process of the process model (<c>reverb forker ...</c>, started by the master): the
+/// classic accept-then-fork loop. It accepts on the listening sockets it inherited, forks one child
+/// per client, reaps every child, and tells the master about each over its channel.
+/// </summary>
+/// <remarks>
+/// fork() copies only the calling thread, so this process stays single-threaded in everything that
+/// matters: no Console, no logging, no async I/O, no timers, no PosixSignalRegistration (each of
+/// those starts a runtime thread that may hold a lock at the moment of a fork). Signals are blocked
+/// from birth (the master starts it so) and read from a signalfd in the one poll loop. Before the
+/// first fork it runs the child's code once (<see cref="ChildEchoLoop.WarmUp"/>) so that under the
+/// JIT every method and P/Invoke a child calls is compiled and bound, and it checks that no other
+/// thread that could run managed code exists.
+/// </remarks>
+internal sealed unsafe class ForkingProcess
+{
+    private static readonly TimeSpan PauseAfterResourceError = TimeSpan.FromMilliseconds(100);
+
+    private readonly ForkerSettings _settings;
+    private readonly ChildTable _table;
+    private readonly ChildBuffers _buffers;
+    private readonly ChildEchoSettings _child;
+    private readonly int _signalFd;
+    private readonly Dictionary<int, int> _slotOfPid = [];
+    private readonly SourceLimit? _perSource;
+    private readonly int _pid = Posix.getpid();
+    private bool _draining;
+    private bool _masterGone;
+    private long _pausedUntil;
+
+    private ForkingProcess(ForkerSettings settings, ChildTable table, ChildBuffers buffers, ChildEchoSettings child, int signalFd)
+    {
+        _settings = settings;
+        _table = table;
+        _buffers = buffers;
+        _child = child;
+        _signalFd = signalFd;
+        _perSource = settings.MaxPerSource > 0 ? new SourceLimit(settings.MaxPerSource) : null;
+    }
+
+    /// <summary>The entry point of the forker role; returns the exit code.</summary>
+    public static int Run(string[] arguments)
+    {
+        ForkerSettings settings;
+        try
+        {
+            settings = ForkerSettings.Parse(arguments);
+        }
+        catch (FormatException ex)
+        {
+            Fail(ex.Message);
+            return 2;
+        }
+
+        // The master started us with these blocked; block them again in case someone else started us.
+        Posix.SignalSet handled = Posix.SignalSet.Of(Posix.SIGCHLD, Posix.SIGTERM, Posix.SIGINT, Posix.SIGHUP);
+        Posix.pthread_sigmask(Posix.SIG_BLOCK, &handled, null);
+        int signalFd = Posix.signalfd(-1, &handled, Posix.SFD_CLOEXEC | Posix.SFD_NONBLOCK);
+        if (signalFd < 0)
+        {
+            Fail($"signalfd failed (errno {Marshal.GetLastPInvokeError()})");
+            return 1;
+        }
+
+        Posix.prctl(Posix.PR_SET_NAME, (nuint)(nint)Utf8("reverb-forker"), 0, 0, 0);
+        foreach (int fd in settings.ListenFds)
+        {
+            // Another process (a previous forking process) may have left it blocking; poll decides when to accept.
+            Posix.fcntl(fd, Posix.F_SETFL, Posix.fcntl(fd, Posix.F_GETFL, 0) | Posix.O_NONBLOCK);
+        }
+
+        using ChildTable table = ChildTable.Map(settings.TableFd, settings.TableCapacity);
+        var child = new ChildEchoSettings
+        {
+            BufferSize = settings.BufferSize,
+            IdleTimeoutMs = settings.IdleTimeoutMs,
+            LogChunks = settings.LogChunks,
+            LogJson = settings.LogJson,
+            LogFd = 1,
+            ProxyProtocol = settings.ProxyProtocol,
+            ProxyTimeoutMs = settings.ProxyTimeoutMs,
+            DrainMs = settings.DrainMs,
+            LocalUtcOffsetMinutes = (int)TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow).TotalMinutes,
+        };
+        using var buffers = new ChildBuffers(child);
+        ChildEchoLoop.WarmUp(child, buffers);
+
+        if (ForeignThreads() is { } foreign)
+        {
+            Fail($"refusing to fork: other threads run in this process ({foreign})");
+            return 1;
+        }
+
+        var forker = new ForkingProcess(settings, table, buffers, child, signalFd);
+        return forker.Loop();
+    }
+
+    private int Loop()
+    {
+        if (!ForkerMessage.Ready(_pid).SendTo(_settings.ChannelFd))
+        {
+            return 0;
+        }
+
+        int listeners = _settings.ListenFds.Count;
+        Posix.PollFd* fds = stackalloc Posix.PollFd[2 + listeners];
+        while (true)
+        {
+            if ((_draining || _masterGone) && _slotOfPid.Count == 0)
+            {
+                return 0;
+            }
+
+            long now = Stopwatch.GetTimestamp();
+            bool paused = now < _pausedUntil;
+            bool accepting = !_draining && !_masterGone && !paused && _slotOfPid.Count < _settings.MaxClients;
+            fds[0] = new Posix.PollFd { Fd = _signalFd, Events = Posix.POLLIN };
+            fds[1] = new Posix.PollFd { Fd = _masterGone ? -1 : _settings.ChannelFd, Events = Posix.POLLIN };
+            for (int i = 0; i < listeners; i++)
+            {
+                fds[2 + i] = new Posix.PollFd { Fd = accepting ? _settings.ListenFds[i] : -1, Events = Posix.POLLIN };
+            }
+
+            int timeout = paused ? (int)Math.Max(1, Stopwatch.GetElapsedTime(now, _pausedUntil).TotalMilliseconds) : -1;
+            int ready = Posix.poll(fds, (nuint)(2 + listeners), timeout);
+            if (ready < 0)
+            {
+                continue;
+            }
+
+            if (fds[0].Revents != 0)
+            {
+                ReadSignals();
+            }
+
+            if (fds[1].Revents != 0)
+            {
+                ReadMaster();
+            }
+
+            for (int i = 0; i < listeners; i++)
+            {
+                if (fds[2 + i].Revents != 0 && !_draining && !_masterGone)
+                {
+                    AcceptBatch(_settings.ListenFds[i]);
+                }
+            }
+        }
+    }
+
+    private void ReadSignals()
+    {
+        // struct signalfd_siginfo is 128 bytes; ssi_signo comes first.
+        byte* info = stackalloc byte[128];
+        while (Posix.read(_signalFd, info, 128) == 128)
+        {
+            int signal = *(int*)info;
+            if (signal == Posix.SIGTERM)
+            {
+                // Sent to the whole group by a service manager: the children drain themselves.
+                StopAccepting(signalChildren: false);
+            }
+
+            // SIGINT (a terminal's Ctrl-C reaches the whole group) and SIGHUP: the master decides.
+        }
+
+        Reap();
+    }
+
+    private void Reap()
+    {
+        int status;
+        int pid;
+        while ((pid = Posix.waitpid(-1, &status, Posix.WNOHANG)) > 0)
+        {
+            if (!_slotOfPid.Remove(pid, out int index))
+            {
+                continue;
+            }
+
+            ChildSlot* slot = _table.Slot(index);
+            slot->WaitStatus = status;
+            _perSource?.Release(PeerAddress(slot));
+            ChildTable.SetState(slot, ChildSlotState.Reaped);
+            Tell(ForkerMessage.Reaped(index, pid));
+        }
+    }
+
+    private void ReadMaster()
+    {
+        if (!ForkerMessage.TryReceive(_settings.ChannelFd, out ForkerMessage message))
+        {
+            // The master has gone: serve the clients in hand to their end, take no new one.
+            _masterGone = true;
+            StopAccepting(signalChildren: false);
+            return;
+        }
+
+        if (message.Type == ForkerMessageType.Shutdown)
+        {
+            StopAccepting(signalChildren: true);
+        }
+    }
+
+    private void StopAccepting(bool signalChildren)
+    {
+        if (!_draining)
+        {
+            _draining = true;
+            foreach (int fd in _settings.ListenFds)
+            {
+                Posix.close(fd);
+            }
+        }
+
+        if (signalChildren)
+        {
+            foreach (int pid in _slotOfPid.Keys)
+            {
+                Posix.kill(pid, Posix.SIGTERM);
+            }
+        }
+    }
+
+    private void AcceptBatch(int listener)
+    {
+        // A few at a time, so that signals and the other listeners get their turn under a flood.
+        for (int n = 0; n < 16 && _slotOfPid.Count < _settings.MaxClients; n++)
+        {
+            Posix.SocketAddress address;
+            int length = sizeof(Posix.SocketAddress);
+            int client = Posix.accept4(listener, &address, &length, Posix.SOCK_CLOEXEC);
+            if (client < 0)
+            {
+                int errno = Marshal.GetLastPInvokeError();
+                if (errno is Posix.EMFILE or Posix.ENFILE or Posix.ENOBUFS or Posix.ENOMEM)
+                {
+                    Pause();
+                    Tell(ForkerMessage.AcceptFailed(errno));
+                }
+
+                // EAGAIN: nobody is waiting; anything else concerns only the connection that failed.
+                return;
+            }
+
+            Serve(client, SocketAddresses.ToSlot(&address));
+        }
+    }
+
+    private void Serve(int client, SlotAddress peer)
+    {
+        if (_perSource is not null && !_perSource.TryAdmit(PeerAddress(&peer)))
+        {
+            Posix.close(client);
+            Tell(ForkerMessage.RefusedPerSource(peer, _settings.MaxPerSource));
+            return;
+        }
+
+        int index = _table.TryReserve();
+        if (index < 0)
+        {
+            // Every slot is still held (the master has not read the last reaped ones yet): try again shortly.
+            Posix.close(client);
+            _perSource?.Release(PeerAddress(&peer));
+            Pause();
+            return;
+        }
+
+        ChildSlot* slot = _table.Slot(index);
+        slot->Peer = peer;
+        slot->Generation = _settings.Generation;
+        slot->AcceptedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        slot->AcceptedTimestamp = Stopwatch.GetTimestamp();
+
+        int pid = Posix.fork();
+        if (pid == 0)
+        {
+            RunChild(client, slot);
+        }
+
+        Posix.close(client);
+        if (pid < 0)
+        {
+            int errno = Marshal.GetLastPInvokeError();
+            _table.Free(index);
+            _perSource?.Release(PeerAddress(&peer));
+            Pause();
+            Tell(ForkerMessage.ForkFailed(errno));
+            return;
+        }
+
+        slot->Pid = pid;
+        _slotOfPid[pid] = index;
+        Tell(ForkerMessage.Accepted(index, pid));
+    }
+
+    /// <summary>In the child, right after fork: allocation-free from here to _exit.</summary>
+    private void RunChild(int client, ChildSlot* slot)
+    {
+        foreach (int fd in _settings.ListenFds)
+        {
+            Posix.close(fd);
+        }
+
+        Posix.close(_settings.ChannelFd);
+        slot->Pid = Posix.getpid();
+        ChildTable.SetState(slot, ChildSlotState.Serving);
+        ChildEchoLoop.Run(client, _signalFd, slot, _child, _buffers);
+        Posix.close(client);
+        Posix.Exit(0);
+    }
+
+    private void Pause() => _pausedUntil = Stopwatch.GetTimestamp() + (long)(PauseAfterResourceError.TotalSeconds * Stopwatch.Frequency);
+
+    private void Tell(ForkerMessage message)
+    {
+        if (!_masterGone && !message.SendTo(_settings.ChannelFd))
+        {
+            _masterGone = true;
+            StopAccepting(signalChildren: false);
+        }
+    }
+
+    private static IPAddress PeerAddress(ChildSlot* slot) => PeerAddress(&slot->Peer);
+
+    private static IPAddress PeerAddress(SlotAddress* peer) => peer->ToEndPoint()?.Address ?? IPAddress.None;
+
+    /// <summary>Threads other than this one and the finalizer (which only runs finalizers, and we create none), by name.</summary>
+    private static string? ForeignThreads()
+    {
+        int self = Environment.ProcessId;
+        var foreign = new List<string>();
+        foreach (string task in Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string name = File.ReadAllText(Path.Combine(task, "comm")).Trim();
+            if (Path.GetFileName(task) != self.ToString(System.Globalization.CultureInfo.InvariantCulture) && !IdleRuntimeThreads.Contains(name))
+            {
+                foreign.Add(name);
+            }
+        }
+
+        return foreign.Count == 0 ? null : string.Join(", ", foreign);
+    }
+
+    // Runtime threads that never run managed code on their own while nothing asks them to.
+    private static readonly HashSet<string> IdleRuntimeThreads = new(StringComparer.Ordinal) { ".NET Finalizer", ".NET SynchManag" };
+
+    private static byte* Utf8(string text)
+    {
+        byte[] bytes = Encoding.UTF8.GetBytes(text + "\0");
+        byte* copy = (byte*)NativeMemory.Alloc((nuint)bytes.Length);
+        bytes.CopyTo(new Span<byte>(copy, bytes.Length));
+        return copy;
+    }
+
+    private static void Fail(string message)
+    {
+        byte[] line = Encoding.UTF8.GetBytes($"reverb forker: {message}\n");
+        fixed (byte* bytes = line)
+        {
+            Posix.Write(2, bytes, (nuint)line.Length);
+        }
+    }
+}

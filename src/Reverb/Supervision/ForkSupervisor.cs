@@ -1,0 +1,546 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Forking;
+using Reverb.Hosting;
+using Reverb.Interop;
+using Reverb.Monitoring;
+
+namespace Reverb.Supervision;
+
+/// <summary>
+/// The process model's master side: keeps one forking process running (a new one, with a growing
+/// delay, when it dies), learns from it of every client accepted and every child reaped, reaps the
+/// orphans a dead forking process leaves behind, and answers status and metrics from the shared
+/// child table without asking any child.
+/// </summary>
+/// <remarks>
+/// The master keeps the listening sockets open for its whole life, so a forking process that dies
+/// loses no queued connection: its successor accepts them. The master is the child subreaper, so the
+/// children of a dead forking process become its own and it reaps them (by pid, from the table).
+/// </remarks>
+internal sealed class ForkSupervisor : IStatusSource, IDisposable
+{
+    private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromMilliseconds(200);
+
+    private readonly ForkerLauncher _launcher = new();
+    private readonly ForkerSettings _template;
+    private readonly IReadOnlyList<Socket> _listeners;
+    private readonly ChildTable _table;
+    private readonly ILogger _logger;
+    private readonly bool _namesClients;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<int, Client> _clients = [];
+    private readonly PerSourceGate? _perSourceLog;
+    private readonly LogThrottle _resourceNotice = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _rejectionNotice = new(TimeSpan.FromSeconds(1));
+    private readonly RestartDelay _restartDelay = new();
+    private Forker? _forker;
+    private int _generation;
+    private long _crashes;
+    private long _unreportedRejections;
+    private bool _stopping;
+
+    public ForkSupervisor(ForkerSettings template, IReadOnlyList<Socket> listeners, ILogger logger)
+    {
+        _template = template;
+        _listeners = listeners;
+        _logger = logger;
+        _namesClients = template.ProxyProtocol;
+
+        // Room for every client at once, plus those reaped but not yet read by the master.
+        _table = ChildTable.Create(template.MaxClients + 1024);
+        _perSourceLog = template.MaxPerSource > 0 ? new PerSourceGate(new SourceLimit(template.MaxPerSource), Connections, logger) : null;
+    }
+
+    /// <summary>Every client, open or gone, for status and metrics.</summary>
+    public ConnectionTable Connections { get; } = new();
+
+    /// <summary>Starts the first forking process and waits until it accepts.</summary>
+    public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // Children of a forking process that dies become ours, to reap.
+        Posix.prctl(Posix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+        Forker forker = Launch();
+        Task ready = forker.Ready.Task;
+        Task exited = forker.Process.WaitForExitAsync(cancellationToken);
+        Task first = await Task.WhenAny(ready, exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        if (first != ready)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new TimeoutException(forker.Process.HasExited
+                ? $"the forking process exited at start ({ExitDescription.Of(forker.Process)})"
+                : $"the forking process did not become ready within {timeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>
+    /// The master cycle, after nginx's: wait for the forking process to exit or the stop signal;
+    /// replace a dead forking process (after a growing delay), and once a tick reap orphans and
+    /// notice clients named by their PROXY header. Returns when <paramref name="stop"/> is cancelled.
+    /// </summary>
+    public async Task SuperviseAsync(CancellationToken stop)
+    {
+        using var tick = new PeriodicTimer(MaintenanceInterval);
+        Task<bool> nextTick = tick.WaitForNextTickAsync(stop).AsTask();
+        while (!stop.IsCancellationRequested)
+        {
+            Forker forker = _forker!;
+            Task exited = forker.Process.WaitForExitAsync(CancellationToken.None);
+            Task done = await Task.WhenAny(exited, nextTick).ConfigureAwait(false);
+            if (done == nextTick)
+            {
+                if (!await SafeTick(nextTick).ConfigureAwait(false))
+                {
+                    return;
+                }
+
+                Maintain();
+                nextTick = tick.WaitForNextTickAsync(stop).AsTask();
+                continue;
+            }
+
+            await forker.Reader.ConfigureAwait(false);
+            AdoptOrphans(forker);
+            TimeSpan delay = _restartDelay.Next(forker.Uptime);
+            ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), delay.TotalSeconds);
+            forker.Dispose();
+            await DelayAsync(delay, stop).ConfigureAwait(false);
+            while (!stop.IsCancellationRequested && !TryLaunch())
+            {
+                await DelayAsync(_restartDelay.Next(TimeSpan.Zero), stop).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Tells the forking process and every orphan to finish within <paramref name="drain"/>, waits, then kills what is left.</summary>
+    public async Task StopAsync(TimeSpan drain)
+    {
+        Forker? forker;
+        lock (_gate)
+        {
+            _stopping = true;
+            forker = _forker;
+        }
+
+        if (forker is not null && !forker.Process.HasExited)
+        {
+            ForkerMessage.Shutdown(drain).SendTo(forker.Channel);
+        }
+
+        SignalOrphans(Posix.SIGTERM);
+        long deadline = Stopwatch.GetTimestamp() + (long)((drain + TimeSpan.FromSeconds(3)).TotalSeconds * Stopwatch.Frequency);
+        while (!AllGone(forker) && Stopwatch.GetTimestamp() < deadline)
+        {
+            await Task.Delay(50).ConfigureAwait(false);
+            ReapOrphans();
+        }
+
+        if (!AllGone(forker))
+        {
+            ForkerLog.KillingAfterDrain(_logger);
+            if (forker is not null && !forker.Process.HasExited)
+            {
+                ChildProcesses.TryKill(forker.Process);
+            }
+
+            foreach (int pid in LivePids())
+            {
+                Posix.kill(pid, Posix.SIGKILL);
+            }
+
+            deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
+            while (!AllGone(forker) && Stopwatch.GetTimestamp() < deadline)
+            {
+                await Task.Delay(50).ConfigureAwait(false);
+                ReapOrphans();
+            }
+        }
+
+        if (forker is not null)
+        {
+            await forker.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await forker.Reader.ConfigureAwait(false);
+            AdoptOrphans(forker);
+            ReapOrphans();
+            forker.Dispose();
+        }
+    }
+
+    public void Dispose() => _table.Dispose();
+
+    private bool AllGone(Forker? forker) => (forker is null || forker.Process.HasExited) && OrphanCount() == 0;
+
+    private static async Task<bool> SafeTick(Task<bool> tick)
+    {
+        try
+        {
+            return await tick.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    private static async Task DelayAsync(TimeSpan delay, CancellationToken stop)
+    {
+        try
+        {
+            await Task.Delay(delay, stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private Forker Launch()
+    {
+        int generation = Interlocked.Increment(ref _generation);
+        (Process process, int channel) = _launcher.Launch(_template with { Generation = generation, MasterPid = Environment.ProcessId }, _listeners, _table);
+        var forker = new Forker(process, channel, generation);
+        forker.Reader = Task.Factory.StartNew(() => ReadMessages(forker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        lock (_gate)
+        {
+            _forker = forker;
+        }
+
+        ForkerLog.Started(_logger, process.Id, generation);
+        return forker;
+    }
+
+    private bool TryLaunch()
+    {
+        try
+        {
+            Launch();
+            return true;
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            ForkerLog.CannotStart(_logger, ex.Message);
+            return false;
+        }
+    }
+
+    /// <summary>The forking process's messages, on a thread of its own until its channel closes.</summary>
+    private void ReadMessages(Forker forker)
+    {
+        while (ForkerMessage.TryReceive(forker.Channel, out ForkerMessage message))
+        {
+            switch (message.Type)
+            {
+                case ForkerMessageType.Ready:
+                    forker.Ready.TrySetResult();
+                    break;
+                case ForkerMessageType.Accepted when InRange(message.Slot):
+                    OnAccepted(message.Slot, message.Pid, forker.Process.Id);
+                    break;
+                case ForkerMessageType.Reaped when InRange(message.Slot):
+                    OnReaped(message.Slot);
+                    break;
+                case ForkerMessageType.RefusedPerSource:
+                    _perSourceLog?.Refused(message.Address.ToEndPoint()?.ToString() ?? "unknown peer");
+                    break;
+                case ForkerMessageType.ForkFailed when _resourceNotice.Allow():
+                    ForkerLog.ForkFailed(_logger, new System.ComponentModel.Win32Exception(message.Value).Message);
+                    break;
+                case ForkerMessageType.AcceptFailed when _resourceNotice.Allow():
+                    ForkerLog.AcceptFailed(_logger, new System.ComponentModel.Win32Exception(message.Value).Message);
+                    break;
+                default:
+                    break;
+            }
+        }
+    }
+
+    private bool InRange(int slot) => slot >= 0 && slot < _table.Capacity;
+
+    private unsafe Client Track(int index, int pid, int parent)
+    {
+        ChildSlot* slot = _table.Slot(index);
+        lock (_gate)
+        {
+            if (_clients.TryGetValue(index, out Client? known) && known.Pid == pid)
+            {
+                return known;
+            }
+
+            IPEndPoint? peer = slot->Peer.ToEndPoint();
+            LiveConnection connection = Connections.Open(peer, peer?.ToString() ?? "unknown peer");
+            var client = new Client(connection, pid, parent);
+            _clients[index] = client;
+            return client;
+        }
+    }
+
+    private void OnAccepted(int index, int pid, int forkerPid)
+    {
+        Client client = Track(index, pid, forkerPid);
+        ServerLog.Accepted(_logger, client.Connection.Name, pid);
+    }
+
+    private unsafe void OnReaped(int index)
+    {
+        ChildSlot* slot = _table.Slot(index);
+        Client client = Track(index, slot->Pid, 0);
+        NoticeName(slot, client);
+        lock (_gate)
+        {
+            _clients.Remove(index);
+        }
+
+        var end = (EchoEnd)slot->End;
+        int status = slot->WaitStatus;
+        long bytesIn = Volatile.Read(ref slot->BytesIn);
+        long bytesOut = Volatile.Read(ref slot->BytesOut);
+        int proxyError = slot->ProxyError;
+        _table.Free(index);
+
+        LiveConnection connection = client.Connection;
+        if (end == 0 || Posix.Signaled(status) || Posix.ExitCode(status) != 0)
+        {
+            Interlocked.Increment(ref _crashes);
+            Connections.Close(connection, bytesIn, bytesOut, EchoEnd.Error);
+            ForkerLog.ChildDied(_logger, client.Pid, Describe(status), connection.Name);
+            return;
+        }
+
+        Connections.Close(connection, bytesIn, bytesOut, end);
+        if (end == EchoEnd.Rejected)
+        {
+            ReportRejection(connection.Name, proxyError);
+            return;
+        }
+
+        TimeSpan duration = Stopwatch.GetElapsedTime(connection.StartedTimestamp);
+        ServerLog.Finished(_logger, connection.Name, client.Pid, bytesIn, bytesOut, duration.TotalSeconds, end.ToText());
+    }
+
+    private void ReportRejection(string peer, int error)
+    {
+        if (!_rejectionNotice.Allow())
+        {
+            Interlocked.Increment(ref _unreportedRejections);
+            return;
+        }
+
+        long more = Interlocked.Exchange(ref _unreportedRejections, 0);
+        ForkerLog.Rejected(_logger, peer, ProxyRejection.Describe(error), more > 0 ? $"; {more} more rejected since the last such line" : string.Empty);
+    }
+
+    /// <summary>The one maintenance function: reap orphans, and name clients whose PROXY header has been read.</summary>
+    private unsafe void Maintain()
+    {
+        ReapOrphans();
+        if (!_namesClients)
+        {
+            return;
+        }
+
+        KeyValuePair<int, Client>[] clients;
+        lock (_gate)
+        {
+            clients = [.. _clients.Where(c => !c.Value.Named)];
+        }
+
+        foreach ((int index, Client client) in clients)
+        {
+            ChildSlot* slot = _table.Slot(index);
+            if (slot->Pid == client.Pid)
+            {
+                NoticeName(slot, client);
+            }
+        }
+    }
+
+    private unsafe void NoticeName(ChildSlot* slot, Client client)
+    {
+        if (client.Named || slot->Client.Family == SlotAddress.None)
+        {
+            return;
+        }
+
+        client.Named = true;
+        LiveConnection connection = client.Connection;
+        IPEndPoint? real = slot->Client.ToEndPoint();
+        connection.Client = real;
+        connection.Name = real is not null ? $"{real} via {connection.Name}" : $"{connection.Name} (proxy health check)";
+        ServerLog.Proxied(_logger, connection.Name, client.Pid);
+    }
+
+    /// <summary>After a forking process has exited: its children that still run are now the master's.</summary>
+    private unsafe void AdoptOrphans(Forker dead)
+    {
+        for (int index = 0; index < _table.Capacity; index++)
+        {
+            ChildSlot* slot = _table.Slot(index);
+            ChildSlotState state = ChildTable.StateOf(slot);
+            if (state == ChildSlotState.Free || slot->Generation != dead.Generation)
+            {
+                continue;
+            }
+
+            if (slot->Pid == 0)
+            {
+                // It died between taking the slot and forking: no child, no client to speak of.
+                _table.Free(index);
+                continue;
+            }
+
+            if (state == ChildSlotState.Reaped)
+            {
+                OnReaped(index);
+                continue;
+            }
+
+            Client client = Track(index, slot->Pid, Environment.ProcessId);
+            client.Orphan = true;
+            client.Parent = Environment.ProcessId;
+        }
+    }
+
+    private unsafe void ReapOrphans()
+    {
+        foreach ((int index, Client client) in Orphans())
+        {
+            int status;
+            int reaped = Posix.waitpid(client.Pid, &status, Posix.WNOHANG);
+            if (reaped == client.Pid || (reaped < 0 && System.Runtime.InteropServices.Marshal.GetLastPInvokeError() == Posix.ECHILD))
+            {
+                ChildSlot* slot = _table.Slot(index);
+                slot->WaitStatus = reaped == client.Pid ? status : 0;
+                OnReaped(index);
+            }
+        }
+    }
+
+    private KeyValuePair<int, Client>[] Orphans()
+    {
+        lock (_gate)
+        {
+            return [.. _clients.Where(c => c.Value.Orphan)];
+        }
+    }
+
+    private int OrphanCount()
+    {
+        lock (_gate)
+        {
+            return _clients.Values.Count(c => c.Orphan);
+        }
+    }
+
+    private int[] LivePids()
+    {
+        lock (_gate)
+        {
+            return [.. _clients.Values.Select(c => c.Pid).Where(pid => pid > 0)];
+        }
+    }
+
+    private void SignalOrphans(int signal)
+    {
+        foreach ((_, Client client) in Orphans())
+        {
+            Posix.kill(client.Pid, signal);
+        }
+    }
+
+    private static string Describe(int status) => Posix.Signaled(status)
+        ? $"killed by signal {Posix.TermSignal(status)}{SignalName(Posix.TermSignal(status))}"
+        : $"exit code {Posix.ExitCode(status)}";
+
+    private static string SignalName(int signal) => signal switch
+    {
+        6 => " (SIGABRT)",
+        9 => " (SIGKILL)",
+        11 => " (SIGSEGV)",
+        15 => " (SIGTERM)",
+        _ => string.Empty,
+    };
+
+    /// <summary>Every child with its client; the forking process first. Bytes come from the table, live.</summary>
+    public unsafe Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
+    {
+        Forker? forker;
+        KeyValuePair<int, Client>[] clients;
+        bool stopping;
+        lock (_gate)
+        {
+            forker = _forker;
+            clients = [.. _clients];
+            stopping = _stopping;
+        }
+
+        var processes = new List<ProcessStatus>(clients.Length + 1);
+        if (forker is not null && !forker.Process.HasExited)
+        {
+            processes.Add(new ProcessStatus(forker.Process.Id, Environment.ProcessId, "forker", stopping ? "draining" : "accepting", []));
+        }
+
+        ConnectionTotals totals = Connections.Totals();
+        long liveIn = 0;
+        long liveOut = 0;
+        foreach ((int index, Client client) in clients)
+        {
+            ChildSlot* slot = _table.Slot(index);
+            if (slot->Pid != client.Pid)
+            {
+                continue;
+            }
+
+            long bytesIn = Volatile.Read(ref slot->BytesIn);
+            long bytesOut = Volatile.Read(ref slot->BytesOut);
+            liveIn += bytesIn;
+            liveOut += bytesOut;
+            LiveConnection connection = client.Connection;
+            var row = new ClientStatus(connection.Client?.ToString() ?? connection.Name, bytesIn, bytesOut, connection.Since);
+            processes.Add(new ProcessStatus(client.Pid, client.Parent, "worker", "busy", [row]));
+        }
+
+        totals = totals with { BytesIn = totals.BytesIn + liveIn, BytesOut = totals.BytesOut + liveOut };
+        return Task.FromResult(new ModelStatus([], processes, totals, Interlocked.Read(ref _crashes)));
+    }
+
+    /// <summary>A client the master knows of, with the child serving it.</summary>
+    private sealed class Client(LiveConnection connection, int pid, int parent)
+    {
+        public LiveConnection Connection { get; } = connection;
+
+        public int Pid { get; } = pid;
+
+        public int Parent { get; set; } = parent;
+
+        /// <summary>Its forking process has died: the master reaps it.</summary>
+        public bool Orphan { get; set; }
+
+        public bool Named { get; set; }
+    }
+
+    /// <summary>One forking process, with the master's end of its channel and the thread reading it.</summary>
+    private sealed class Forker(Process process, int channel, int generation) : IDisposable
+    {
+        private readonly long _started = Stopwatch.GetTimestamp();
+
+        public Process Process { get; } = process;
+
+        public int Channel { get; } = channel;
+
+        public int Generation { get; } = generation;
+
+        public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task Reader { get; set; } = Task.CompletedTask;
+
+        public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
+
+        public void Dispose()
+        {
+            Libc.close(Channel);
+            Process.Dispose();
+        }
+    }
+}
