@@ -32,6 +32,7 @@ internal sealed unsafe class ForkingProcess
     private readonly ChildEchoSettings _child;
     private readonly int _signalFd;
     private readonly Dictionary<int, int> _slotOfPid = [];
+    private readonly int[] _listenFds;
     private readonly SourceLimit? _perSource;
     private readonly int _pid = Posix.getpid();
     private bool _draining;
@@ -45,6 +46,7 @@ internal sealed unsafe class ForkingProcess
         _buffers = buffers;
         _child = child;
         _signalFd = signalFd;
+        _listenFds = [.. settings.ListenFds];
         _perSource = settings.MaxPerSource > 0 ? new SourceLimit(settings.MaxPerSource) : null;
     }
 
@@ -112,7 +114,7 @@ internal sealed unsafe class ForkingProcess
             return 0;
         }
 
-        int listeners = _settings.ListenFds.Count;
+        int listeners = _listenFds.Length;
         Posix.PollFd* fds = stackalloc Posix.PollFd[2 + listeners];
         while (true)
         {
@@ -128,7 +130,7 @@ internal sealed unsafe class ForkingProcess
             fds[1] = new Posix.PollFd { Fd = _masterGone ? -1 : _settings.ChannelFd, Events = Posix.POLLIN };
             for (int i = 0; i < listeners; i++)
             {
-                fds[2 + i] = new Posix.PollFd { Fd = accepting ? _settings.ListenFds[i] : -1, Events = Posix.POLLIN };
+                fds[2 + i] = new Posix.PollFd { Fd = accepting ? _listenFds[i] : -1, Events = Posix.POLLIN };
             }
 
             int timeout = paused ? (int)Math.Max(1, Stopwatch.GetElapsedTime(now, _pausedUntil).TotalMilliseconds) : -1;
@@ -152,7 +154,7 @@ internal sealed unsafe class ForkingProcess
             {
                 if (fds[2 + i].Revents != 0 && !_draining && !_masterGone)
                 {
-                    AcceptBatch(_settings.ListenFds[i]);
+                    AcceptBatch(_listenFds[i]);
                 }
             }
         }
@@ -217,7 +219,7 @@ internal sealed unsafe class ForkingProcess
         if (!_draining)
         {
             _draining = true;
-            foreach (int fd in _settings.ListenFds)
+            foreach (int fd in _listenFds)
             {
                 Posix.close(fd);
             }
@@ -307,12 +309,23 @@ internal sealed unsafe class ForkingProcess
     /// <summary>In the child, right after fork: allocation-free from here to _exit.</summary>
     private void RunChild(int client, ChildSlot* slot)
     {
-        foreach (int fd in _settings.ListenFds)
+        int[] listeners = _listenFds;
+        for (int i = 0; i < listeners.Length; i++)
         {
-            Posix.close(fd);
+            Posix.close(listeners[i]);
         }
 
         Posix.close(_settings.ChannelFd);
+        Posix.close(_settings.TableFd);
+
+        // A fault ends this process with its signal, as in the classic server: the runtime's handlers
+        // (which turn faults into exceptions and would need threads this process does not have) step aside.
+        Posix.SetDisposition(Posix.SIGSEGV, 0);
+        Posix.SetDisposition(Posix.SIGBUS, 0);
+        Posix.SetDisposition(Posix.SIGFPE, 0);
+        Posix.SetDisposition(Posix.SIGILL, 0);
+        Posix.SetDisposition(Posix.SIGTRAP, 0);
+        Posix.SetDisposition(Posix.SIGABRT, 0);
         slot->Pid = Posix.getpid();
         ChildTable.SetState(slot, ChildSlotState.Serving);
         ChildEchoLoop.Run(client, _signalFd, slot, _child, _buffers);

@@ -18,6 +18,12 @@ internal static unsafe partial class Posix
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
     public const int SIGCHLD = 17;
+    public const int SIGILL = 4;
+    public const int SIGTRAP = 5;
+    public const int SIGABRT = 6;
+    public const int SIGBUS = 7;
+    public const int SIGFPE = 8;
+    public const int SIGSEGV = 11;
 
     public const int SIG_BLOCK = 0;
     public const int SIG_UNBLOCK = 1;
@@ -82,6 +88,10 @@ internal static unsafe partial class Posix
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int fork();
+
+    /// <summary>signal(2) with SIG_DFL (0) or SIG_IGN (1) only: no managed handler can be installed this way.</summary>
+    [LibraryImport("libc", EntryPoint = "signal")]
+    public static partial nint SetDisposition(int signal, nint handler);
 
     [LibraryImport("libc", EntryPoint = "_exit")]
     public static partial void Exit(int status);

@@ -23,6 +23,29 @@ public static class ProcessTable
 
     public static IReadOnlyList<Entry> ChildrenOf(int pid) => [.. All().Where(e => e.ParentPid == pid)];
 
+    /// <summary>Children, grandchildren and so on (the process model's clients are the master's grandchildren).</summary>
+    public static IReadOnlyList<Entry> DescendantsOf(int pid)
+    {
+        IReadOnlyList<Entry> all = All();
+        var found = new List<Entry>();
+        var parents = new HashSet<int> { pid };
+        bool grew = true;
+        while (grew)
+        {
+            grew = false;
+            foreach (Entry entry in all)
+            {
+                if (parents.Contains(entry.ParentPid) && parents.Add(entry.Pid))
+                {
+                    found.Add(entry);
+                    grew = true;
+                }
+            }
+        }
+
+        return found;
+    }
+
     public static Entry? TryRead(int pid)
     {
         try

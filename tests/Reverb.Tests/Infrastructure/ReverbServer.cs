@@ -154,6 +154,9 @@ public sealed partial class ReverbServer : IAsyncDisposable
 
     public IReadOnlyList<ProcessTable.Entry> Children() => ProcessTable.ChildrenOf(Pid);
 
+    /// <summary>Every process under the master: workers, or the forking process and its children.</summary>
+    public IReadOnlyList<ProcessTable.Entry> Descendants() => ProcessTable.DescendantsOf(Pid);
+
     public void Signal(int signal) => Signals.Send(Pid, signal);
 
     public async Task<int> WaitForExitAsync(TimeSpan timeout)
@@ -174,7 +177,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         // Kill the master's children first (SIGKILL on the master alone would leave busy workers to finish their clients).
-        foreach (ProcessTable.Entry child in Children())
+        foreach (ProcessTable.Entry child in Descendants())
         {
             Signals.Send(child.Pid, Signals.SIGKILL);
         }

@@ -1,6 +1,6 @@
 namespace Reverb.Tests.Infrastructure;
 
-/// <summary>Theory data: every concurrency model, with small pools so tests stay light on a 2-core machine.</summary>
+/// <summary>Theory data: every concurrency model, with few workers so tests stay light on a 2-core machine.</summary>
 public static class ServerModels
 {
     public static TheoryData<string> All => new() { "process", "workers", "threads", "async" };
@@ -8,7 +8,7 @@ public static class ServerModels
     /// <summary>The serve arguments a test uses for <paramref name="model"/>.</summary>
     public static string[] Arguments(string model, params string[] extra) => model switch
     {
-        "process" => ["--model", "process", "--min-spare", "2", "--max-spare", "4", .. extra],
+        "process" => ["--model", "process", .. extra],
         "workers" => ["--model", "workers", "--workers", "2", .. extra],
         _ => ["--model", model, .. extra],
     };

@@ -7,6 +7,7 @@ public static partial class Signals
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
     public const int SIGINT = 2;
+    public const int SIGSEGV = 11;
 
     public static bool IsRoot => geteuid() == 0;
 

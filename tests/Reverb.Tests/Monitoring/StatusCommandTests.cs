@@ -39,10 +39,21 @@ public sealed class StatusCommandTests
         Assert.True(DateTimeOffset.UtcNow - talkerRow.GetProperty("since").GetDateTimeOffset() < Timeout);
         if (model is "process" or "workers")
         {
-            // Served by a worker, a child of the master, which status names by pid.
+            // Served by a worker process which status names by pid: a child of the master (workers), or of the forking process (process).
             Assert.Equal("worker", talkerProcess.GetProperty("role").GetString());
-            Assert.Equal(server.Pid, talkerProcess.GetProperty("parentPid").GetInt32());
-            Assert.Contains(server.Children(), child => child.Pid == talkerProcess.GetProperty("pid").GetInt32());
+            int parent = talkerProcess.GetProperty("parentPid").GetInt32();
+            Assert.Equal(parent, ProcessTable.TryRead(talkerProcess.GetProperty("pid").GetInt32())?.ParentPid);
+            Assert.Contains(server.Descendants(), child => child.Pid == talkerProcess.GetProperty("pid").GetInt32());
+            if (model == "process")
+            {
+                JsonElement forker = processes.Single(p => p.GetProperty("role").GetString() == "forker");
+                Assert.Equal(forker.GetProperty("pid").GetInt32(), parent);
+                Assert.Equal(server.Pid, forker.GetProperty("parentPid").GetInt32());
+            }
+            else
+            {
+                Assert.Equal(server.Pid, parent);
+            }
         }
 
         JsonElement totals = root.GetProperty("totals");

@@ -16,7 +16,7 @@ public sealed class HaproxyIntegrationTests
     {
         Skip.IfNot(File.Exists(Haproxy), $"{Haproxy} is needed: apt-get install haproxy (.ci/run installs it)");
         await using var first = await ReverbServer.StartAsync("--model", "async", "--proxy-protocol");
-        await using var second = await ReverbServer.StartAsync("--model", "process", "--min-spare", "1", "--proxy-protocol");
+        await using var second = await ReverbServer.StartAsync("--model", "process", "--proxy-protocol");
 
         int port = OneShotExchange.FreeTcpPort();
         string folder = Directory.CreateTempSubdirectory("reverb-haproxy").FullName;

@@ -3,15 +3,20 @@ using Reverb.Tests.Infrastructure;
 
 namespace Reverb.Tests.Serve;
 
-/// <summary>What belongs to the process model alone: one process per client, crash isolation, no orphans, the spare pool.</summary>
+/// <summary>
+/// What belongs to the process model alone: a process forked per client, crash isolation, every
+/// child reaped, a forking process that can die without losing a client, nothing left behind.
+/// </summary>
 public sealed class ProcessModelTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
 
-    [Fact]
-    public async Task Killing_the_worker_of_one_client_harms_only_that_client_and_the_master_replaces_it()
+    [Theory]
+    [InlineData(Signals.SIGKILL, "signal 9")]
+    [InlineData(Signals.SIGSEGV, "signal 11")]
+    public async Task Killing_the_process_of_one_client_harms_only_that_client(int signal, string how)
     {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "2", "--max-spare", "4");
+        await using var server = await ReverbServer.StartAsync("--model", "process");
         using var a = await EchoClient.ConnectAsync(server);
         using var victim = await EchoClient.ConnectAsync(server);
         using var c = await EchoClient.ConnectAsync(server);
@@ -25,7 +30,7 @@ public sealed class ProcessModelTests
         int workerC = await server.WorkerServingAsync(c.LocalPort, Wait);
         Assert.Equal(3, new[] { workerA, workerVictim, workerC }.Distinct().Count());
 
-        Signals.Send(workerVictim, Signals.SIGKILL);
+        Signals.Send(workerVictim, signal);
 
         // The victim's connection ends; nobody else notices.
         (byte[] rest, _) = await victim.ReadToEndAsync(Wait);
@@ -35,146 +40,208 @@ public sealed class ProcessModelTests
         using var fresh = await EchoClient.ConnectAsync(server);
         Assert.Equal("new"u8.ToArray(), await fresh.RoundTripAsync("new"u8.ToArray()));
 
-        // The master says which worker died and whose client it took; it is reaped (no zombie).
+        // The master says which process died and whose client it took; it is reaped (no zombie).
         string died = await server.WaitForLineAsync($"worker {workerVictim} died", Wait);
-        Assert.Contains("signal 9", died, StringComparison.Ordinal);
+        Assert.Contains(how, died, StringComparison.Ordinal);
         Assert.Contains($"127.0.0.1:{victim.LocalPort}", died, StringComparison.Ordinal);
-        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(workerVictim) && ProcessTable.TryRead(workerVictim) is null, Wait, "the dead worker reaped");
-        Assert.DoesNotContain(server.Children(), child => child.State == 'Z');
-
-        // Spares are back to the minimum (2 idle beside the 3 busy).
-        await Eventually.AssertAsync(() => server.Children().Count >= 5, Wait, "replacement workers started");
+        await Eventually.AssertAsync(() => ProcessTable.TryRead(workerVictim) is null, Wait, "the dead child reaped");
+        Assert.DoesNotContain(server.Descendants(), p => p.State == 'Z');
     }
 
     [Fact]
-    public async Task Many_crashes_leave_no_zombies()
+    public async Task Each_client_gets_a_fresh_process_forked_by_one_forking_process()
     {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "2", "--max-spare", "3");
-        for (int i = 0; i < 5; i++)
+        await using var server = await ReverbServer.StartAsync("--model", "process");
+        int forker = Forker(server);
+        var pids = new List<int>();
+        for (int i = 0; i < 3; i++)
         {
             using var client = await EchoClient.ConnectAsync(server);
             await client.RoundTripAsync("x"u8.ToArray());
-            int worker = await server.WorkerServingAsync(client.LocalPort, Wait);
-            Signals.Send(worker, Signals.SIGKILL);
-            await server.WaitForLineAsync($"worker {worker} died", Wait);
+            int pid = await server.WorkerServingAsync(client.LocalPort, Wait);
+            Assert.Equal(forker, ProcessTable.TryRead(pid)?.ParentPid);
+            pids.Add(pid);
         }
 
-        await Eventually.AssertAsync(() => server.Children().All(c => c.State != 'Z') && server.Children().Count >= 2, Wait, "no zombie children, spares restored");
-        using var last = await EchoClient.ConnectAsync(server);
-        Assert.Equal("ok"u8.ToArray(), await last.RoundTripAsync("ok"u8.ToArray()));
+        Assert.Equal(3, pids.Distinct().Count());
+
+        // ps: the master serves, the forking process forks, and nothing else runs once the clients have gone.
+        Assert.Contains(" serve ", ProcessTable.TryRead(server.Pid)!.CommandLine, StringComparison.Ordinal);
+        Assert.Contains(" forker ", ProcessTable.TryRead(forker)!.CommandLine, StringComparison.Ordinal);
+        await Eventually.AssertAsync(() => server.Descendants().Count == 1, Wait, "only the forking process left");
     }
 
     [Fact]
-    public async Task When_the_master_dies_idle_workers_exit_at_once_and_a_busy_one_after_its_client()
+    public async Task Five_hundred_concurrent_clients_are_served_with_the_defaults()
     {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "3", "--max-spare", "5");
+        await using var server = await ReverbServer.StartAsync("--model", "process");
+        var clients = new List<EchoClient>();
+        try
+        {
+            for (int i = 0; i < 500; i++)
+            {
+                clients.Add(await EchoClient.ConnectAsync(server));
+            }
+
+            // Every one of them echoes while all 500 are connected: 500 processes at once.
+            await Task.WhenAll(clients.Select(async (client, i) =>
+            {
+                byte[] message = System.Text.Encoding.ASCII.GetBytes($"client {i}");
+                Assert.Equal(message, await client.RoundTripAsync(message));
+            }));
+            Assert.True(server.Descendants().Count >= 501, $"{server.Descendants().Count} processes");
+        }
+        finally
+        {
+            foreach (EchoClient client in clients)
+            {
+                client.Dispose();
+            }
+        }
+
+        await Eventually.AssertAsync(() => server.Descendants().Count == 1, Wait, "every child reaped");
+    }
+
+    [Fact]
+    public async Task Killing_the_forking_process_loses_no_client_and_a_new_one_takes_over()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "process");
+        int forker = Forker(server);
+        var running = new List<EchoClient>();
+        for (int i = 0; i < 4; i++)
+        {
+            running.Add(await EchoClient.ConnectAsync(server));
+            await running[^1].RoundTripAsync("before"u8.ToArray());
+        }
+
+        // Streams of data in flight on every running client while the forking process dies.
+        byte[] payload = Payloads.Random(200_000, seed: 3);
+        Task<byte[]>[] echoes = [.. running.Select(client => client.RoundTripAsync(payload))];
+        Signals.Send(forker, Signals.SIGKILL);
+        foreach (Task<byte[]> echo in echoes)
+        {
+            Assert.Equal(payload, await echo);
+        }
+
+        await server.WaitForLineAsync($"forking process {forker} died", Wait);
+        await Eventually.AssertAsync(() => server.Children().Any(c => c.CommandLine.Contains(" forker ", StringComparison.Ordinal) && c.Pid != forker), Wait, "a new forking process");
+
+        // New clients are served by the new forking process; the old clients still echo, now children of the master.
+        using (var fresh = await EchoClient.ConnectAsync(server))
+        {
+            Assert.Equal("after"u8.ToArray(), await fresh.RoundTripAsync("after"u8.ToArray()));
+        }
+
+        foreach (EchoClient client in running)
+        {
+            Assert.Equal("still"u8.ToArray(), await client.RoundTripAsync("still"u8.ToArray()));
+            client.Socket.Shutdown(SocketShutdown.Send);
+            (_, bool clean) = await client.ReadToEndAsync(Wait);
+            Assert.True(clean);
+            client.Dispose();
+        }
+
+        // The orphans were the master's to reap: no zombie, only the new forking process left.
+        await Eventually.AssertAsync(() => server.Descendants().Count == 1 && server.Descendants().All(p => p.State != 'Z'), Wait, "orphans reaped");
+        Assert.Contains("finished 127.0.0.1:", server.Log, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Many_connections_and_crashes_leave_no_zombies()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "process");
+        for (int round = 0; round < 3; round++)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    using var client = await EchoClient.ConnectAsync(server);
+                    await client.RoundTripAsync("z"u8.ToArray());
+                }
+            }));
+
+            // And once the forking process itself is killed between rounds.
+            if (round == 1)
+            {
+                int forker = Forker(server);
+                Signals.Send(forker, Signals.SIGKILL);
+                await Eventually.AssertAsync(() => server.Children().Any(c => c.CommandLine.Contains(" forker ", StringComparison.Ordinal) && c.Pid != forker), Wait, "a new forking process");
+            }
+        }
+
+        await Eventually.AssertAsync(() => server.Descendants().Count == 1 && server.Descendants().All(p => p.State != 'Z'), Wait, "every child reaped");
+    }
+
+    [Fact]
+    public async Task When_the_master_dies_the_forking_process_stops_and_a_busy_child_finishes_its_client()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "process");
         using var client = await EchoClient.ConnectAsync(server);
         await client.RoundTripAsync("hello"u8.ToArray());
         int busy = await server.WorkerServingAsync(client.LocalPort, Wait);
-        await Eventually.AssertAsync(() => server.Children().Count >= 4, Wait, "spares started");
-        int[] idle = [.. server.Children().Select(c => c.Pid).Where(pid => pid != busy)];
+        int forker = Forker(server);
 
         server.Signal(Signals.SIGKILL);
 
-        await Eventually.AssertAsync(() => idle.All(pid => !ProcessTable.IsAlive(pid)), Wait, "idle workers exit once their master is gone");
-
-        // The busy worker still serves its client to the end, then exits: nothing outlives its last client.
-        Assert.True(ProcessTable.IsAlive(busy));
+        // The forking process takes no new client, but the busy child serves its client to the end, then nothing is left.
         Assert.Equal("still here"u8.ToArray(), await client.RoundTripAsync("still here"u8.ToArray()));
         client.Socket.Shutdown(SocketShutdown.Send);
         (_, bool clean) = await client.ReadToEndAsync(Wait);
         Assert.True(clean);
-        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(busy), Wait, "the busy worker exits after its client");
+        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(busy) && !ProcessTable.IsAlive(forker), Wait, "nothing outlives its last client");
     }
 
     [Fact]
-    public async Task At_the_worker_cap_new_clients_wait_in_the_listen_queue_and_the_master_says_so_once()
+    public async Task At_max_clients_new_clients_wait_in_the_listen_queue()
     {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "1", "--max-spare", "1", "--max-workers", "1");
+        await using var server = await ReverbServer.StartAsync("--model", "process", "--max-clients", "1");
         using var first = await EchoClient.ConnectAsync(server);
         await first.RoundTripAsync("1"u8.ToArray());
 
-        // The kernel completes the handshake, but nobody serves the second client yet.
+        // The kernel completes the handshake, but nobody serves the second client while the first is there.
         using var second = await EchoClient.ConnectAsync(server);
         await second.Socket.SendAsync("2"u8.ToArray(), SocketFlags.None);
-        await server.WaitForLineAsync("all 1 workers are busy", Wait);
+        Assert.Equal("1b"u8.ToArray(), await first.RoundTripAsync("1b"u8.ToArray()));
         Assert.Equal(0, second.Socket.Available);
+        Assert.DoesNotContain($"accepted 127.0.0.1:{second.LocalPort}", server.Log, StringComparison.Ordinal);
 
         // When the first leaves, the second is served.
         first.Socket.Shutdown(SocketShutdown.Send);
         await first.ReadToEndAsync(Wait);
         using var cts = new CancellationTokenSource(Wait);
         Assert.Equal("2"u8.ToArray(), await second.ReadExactlyAsync(1, cts.Token));
-        Assert.Single(server.Lines, l => l.Contains("workers are busy", StringComparison.Ordinal));
     }
 
     [Fact]
-    public async Task The_pool_grows_with_demand_and_shrinks_back_to_max_spare_when_it_passes()
+    public async Task A_child_holds_its_client_socket_and_no_other()
     {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "1", "--max-spare", "2");
-        var burst = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => EchoClient.ConnectAsync(server)));
-        await Task.WhenAll(burst.Select(c => c.RoundTripAsync("burst"u8.ToArray())));
-        int[] served = await Task.WhenAll(burst.Select(c => server.WorkerServingAsync(c.LocalPort, Wait)));
-        Assert.Equal(6, served.Distinct().Count());
-
-        foreach (EchoClient client in burst)
-        {
-            client.Dispose();
-        }
-
-        await Eventually.AssertAsync(() => server.Children().Count <= 3, Wait, "idle workers retired down to --max-spare");
-        Assert.DoesNotContain("died", server.Log, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Recycling_retires_a_worker_after_its_quota_of_clients()
-    {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "1", "--max-spare", "2", "--recycle-after", "1");
-        int firstWorker;
-        using (var client = await EchoClient.ConnectAsync(server))
-        {
-            await client.RoundTripAsync("a"u8.ToArray());
-            firstWorker = await server.WorkerServingAsync(client.LocalPort, Wait);
-            client.Socket.Shutdown(SocketShutdown.Send);
-            await client.ReadToEndAsync(Wait);
-        }
-
-        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(firstWorker), Wait, "the recycled worker exits");
-        using var next = await EchoClient.ConnectAsync(server);
-        await next.RoundTripAsync("b"u8.ToArray());
-        Assert.NotEqual(firstWorker, await server.WorkerServingAsync(next.LocalPort, Wait));
-        Assert.DoesNotContain("died", server.Log, StringComparison.Ordinal);
-    }
-
-    [Fact]
-    public async Task Ps_shows_the_master_and_its_workers_recognisably()
-    {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "2", "--max-spare", "2");
-        await Eventually.AssertAsync(() => server.Children().Count >= 2, Wait, "spares started");
-
-        ProcessTable.Entry master = ProcessTable.TryRead(server.Pid)!;
-        Assert.Contains("reverb", master.CommandLine, StringComparison.Ordinal);
-        Assert.Contains(" serve ", master.CommandLine, StringComparison.Ordinal);
-        Assert.All(server.Children(), worker =>
-        {
-            Assert.Contains(" worker ", worker.CommandLine, StringComparison.Ordinal);
-            Assert.Contains($"--master {server.Pid}", worker.CommandLine, StringComparison.Ordinal);
-        });
-    }
-
-    [Fact]
-    public async Task Workers_hold_only_their_own_channel_and_no_other_client_socket()
-    {
-        await using var server = await ReverbServer.StartAsync("--min-spare", "2", "--max-spare", "4");
+        await using var server = await ReverbServer.StartAsync("--model", "process");
         using var a = await EchoClient.ConnectAsync(server);
         using var b = await EchoClient.ConnectAsync(server);
         await a.RoundTripAsync("a"u8.ToArray());
         await b.RoundTripAsync("b"u8.ToArray());
-        int worker = await server.WorkerServingAsync(a.LocalPort, Wait);
+        int child = await server.WorkerServingAsync(a.LocalPort, Wait);
 
-        // Descriptors of a worker: stdio, the runtime's own, one channel and one client socket.
-        int sockets = Directory.EnumerateFiles($"/proc/{worker}/fd")
+        // No listening socket, no channel, no other client: one socket.
+        int sockets = Directory.EnumerateFiles($"/proc/{child}/fd")
             .Count(fd => new FileInfo(fd).LinkTarget?.StartsWith("socket:", StringComparison.Ordinal) == true);
-        Assert.Equal(2, sockets);
+        Assert.Equal(1, sockets);
     }
+
+    [Theory]
+    [InlineData("--min-spare")]
+    [InlineData("--max-spare")]
+    [InlineData("--max-workers")]
+    [InlineData("--recycle-after")]
+    public async Task Options_of_the_old_worker_pool_are_refused_in_one_line(string option)
+    {
+        CommandResult result = await ReverbCommand.RunAsync(Wait, "serve", "0", option, "4");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains($"{option} is gone", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception", result.Stderr, StringComparison.Ordinal);
+    }
+
+    private static int Forker(ReverbServer server) =>
+        server.Children().Single(c => c.CommandLine.Contains(" forker ", StringComparison.Ordinal)).Pid;
 }

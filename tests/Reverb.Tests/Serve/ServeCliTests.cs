@@ -103,7 +103,7 @@ public sealed class ServeCliTests
     {
         CommandResult result = await ReverbCommand.RunAsync(Timeout, "serve", "--help");
         Assert.Equal(0, result.ExitCode);
-        foreach (string option in (string[])["--host", "--model", "--min-spare", "--max-spare", "--max-workers", "--recycle-after", "--workers", "--max-clients", "--idle-timeout", "--drain-timeout", "--verbose", "--udp", "--udp-rate"])
+        foreach (string option in (string[])["--host", "--model", "--workers", "--max-clients", "--idle-timeout", "--drain-timeout", "--verbose", "--udp", "--udp-rate"])
         {
             Assert.Contains(option, result.Stdout, StringComparison.Ordinal);
         }

@@ -22,7 +22,7 @@ public sealed class ShutdownTests
         await using var server = await ReverbServer.StartAsync(ServerModels.Arguments(model, "--drain-timeout", "1s"));
         using var client = await EchoClient.ConnectAsync(server);
         Assert.Equal("hi"u8.ToArray(), await client.RoundTripAsync("hi"u8.ToArray()));
-        int[] children = [.. server.Children().Select(c => c.Pid)];
+        int[] children = [.. server.Descendants().Select(c => c.Pid)];
 
         server.Signal(signal);
 
