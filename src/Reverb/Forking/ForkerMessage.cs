@@ -28,6 +28,8 @@ internal struct ForkerMessage
 
     public static ForkerMessage AcceptFailed(int errno) => new() { Type = ForkerMessageType.AcceptFailed, Value = errno };
 
+    public static ForkerMessage ReleaseSource(SlotAddress address) => new() { Type = ForkerMessageType.ReleaseSource, Address = address };
+
     public static ForkerMessage Shutdown(TimeSpan drain) => new() { Type = ForkerMessageType.Shutdown, Value = (int)Math.Clamp(drain.TotalMilliseconds, 0, int.MaxValue) };
 
     /// <returns>false when the other side has gone.</returns>

@@ -23,4 +23,10 @@ internal enum ForkerMessageType
 
     /// <summary>Master → forking process: stop accepting, let every child finish within Value milliseconds, then exit.</summary>
     Shutdown = 7,
+
+    /// <summary>
+    /// Master → forking process: a client from Address has gone that this forking process did not
+    /// reap (an orphan of its predecessor, reaped by the master): --max-conns-per-source forgets it.
+    /// </summary>
+    ReleaseSource = 8,
 }

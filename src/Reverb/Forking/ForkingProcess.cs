@@ -48,6 +48,16 @@ internal sealed unsafe class ForkingProcess
         _signalFd = signalFd;
         _listenFds = [.. settings.ListenFds];
         _perSource = settings.MaxPerSource > 0 ? new SourceLimit(settings.MaxPerSource) : null;
+
+        // Clients of a predecessor that died still count against their address.
+        for (int index = 0; _perSource is not null && index < table.Capacity; index++)
+        {
+            ChildSlot* slot = table.Slot(index);
+            if (ChildTable.StateOf(slot) is ChildSlotState.Serving or ChildSlotState.Finished && slot->Pid != 0)
+            {
+                _perSource.TryAdmit(PeerAddress(slot));
+            }
+        }
     }
 
     /// <summary>The entry point of the forker role; returns the exit code.</summary>
@@ -208,9 +218,14 @@ internal sealed unsafe class ForkingProcess
             return;
         }
 
-        if (message.Type == ForkerMessageType.Shutdown)
+        switch (message.Type)
         {
-            StopAccepting(signalChildren: true);
+            case ForkerMessageType.Shutdown:
+                StopAccepting(signalChildren: true);
+                break;
+            case ForkerMessageType.ReleaseSource:
+                _perSource?.Release(PeerAddress(&message.Address));
+                break;
         }
     }
 

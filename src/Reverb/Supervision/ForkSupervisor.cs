@@ -285,6 +285,12 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     private unsafe void OnReaped(int index)
     {
         ChildSlot* slot = _table.Slot(index);
+        if (ChildTable.StateOf(slot) != ChildSlotState.Reaped)
+        {
+            // Not a child that has been reaped: a message that does not match the table is ignored.
+            return;
+        }
+
         Client client = Track(index, slot->Pid, 0);
         NoticeName(slot, client);
         lock (_gate)
@@ -412,8 +418,22 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             {
                 ChildSlot* slot = _table.Slot(index);
                 slot->WaitStatus = reaped == client.Pid ? status : 0;
+                SlotAddress peer = slot->Peer;
+                ChildTable.SetState(slot, ChildSlotState.Reaped);
                 OnReaped(index);
+                if (_template.MaxPerSource > 0 && CurrentForker() is { } forker)
+                {
+                    ForkerMessage.ReleaseSource(peer).SendTo(forker.Channel);
+                }
             }
+        }
+    }
+
+    private Forker? CurrentForker()
+    {
+        lock (_gate)
+        {
+            return _forker is { } forker && !forker.Process.HasExited ? forker : null;
         }
     }
 

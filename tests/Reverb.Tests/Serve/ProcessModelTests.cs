@@ -147,6 +147,55 @@ public sealed class ProcessModelTests
     }
 
     [Fact]
+    public async Task Per_source_counts_stay_right_when_the_forking_process_dies()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "process", "--max-conns-per-source", "1");
+        using var first = await EchoClient.ConnectAsync(server);
+        Assert.Equal("1"u8.ToArray(), await first.RoundTripAsync("1"u8.ToArray()));
+        int forker = Forker(server);
+        Signals.Send(forker, Signals.SIGKILL);
+        await Eventually.AssertAsync(() => server.Children().Any(c => c.CommandLine.Contains(" forker ", StringComparison.Ordinal) && c.Pid != forker), Wait, "a new forking process");
+
+        // The new forking process still counts the first client (now an orphan): a second one from the same address is refused.
+        using (var second = await EchoClient.ConnectAsync(server))
+        {
+            (byte[] nothing, _) = await second.ReadToEndAsync(Wait);
+            Assert.Empty(nothing);
+            await server.WaitForLineAsync($"refused 127.0.0.1:{second.LocalPort}", Wait);
+        }
+
+        // Once the first has gone (reaped by the master), its place is free again.
+        Assert.Equal("2"u8.ToArray(), await first.RoundTripAsync("2"u8.ToArray()));
+        first.Socket.Shutdown(SocketShutdown.Send);
+        await first.ReadToEndAsync(Wait);
+        await server.WaitForLineAsync($"finished 127.0.0.1:{first.LocalPort} ", Wait);
+        // The master tells the forking process right after that line; a refusal in between is retried.
+        bool served = false;
+        for (int attempt = 0; attempt < 50 && !served; attempt++)
+        {
+            using var third = await EchoClient.ConnectAsync(server);
+            await third.Socket.SendAsync("x"u8.ToArray(), SocketFlags.None);
+            byte[] echoed = new byte[1];
+            using var cts = new CancellationTokenSource(Wait);
+            try
+            {
+                served = await third.Socket.ReceiveAsync(echoed, SocketFlags.None, cts.Token) == 1 && echoed[0] == (byte)'x';
+            }
+            catch (SocketException)
+            {
+                // Refused with a reset: try again.
+            }
+
+            if (!served)
+            {
+                await Task.Delay(100);
+            }
+        }
+
+        Assert.True(served, "a new client from that address served");
+    }
+
+    [Fact]
     public async Task Many_connections_and_crashes_leave_no_zombies()
     {
         await using var server = await ReverbServer.StartAsync("--model", "process");
