@@ -2,12 +2,13 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
+using Reverb.Logging;
 
 namespace Reverb.Tests.Forking;
 
 /// <summary>
 /// What Microsoft's SimpleConsole and JsonConsole formatters, configured as ReverbLogging configures
-/// them, print for the chunk event "{Peer} &gt; {Chunk}": the reference the child's lines must equal.
+/// them (ReverbLogging's own settings), print for the chunk event "{Peer} &gt; {Chunk}": the reference the child's lines must equal.
 /// </summary>
 internal static class ReferenceConsoleLine
 {
@@ -15,20 +16,8 @@ internal static class ReferenceConsoleLine
     {
         using ServiceProvider services = new ServiceCollection().AddLogging(builder =>
         {
-            builder.AddJsonConsole(options =>
-            {
-                options.IncludeScopes = false;
-                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                options.UseUtcTimestamp = true;
-            });
-            builder.AddSimpleConsole(options =>
-            {
-                options.SingleLine = true;
-                options.IncludeScopes = false;
-                options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-                options.UseUtcTimestamp = false;
-                options.ColorBehavior = LoggerColorBehavior.Disabled;
-            });
+            builder.AddJsonConsole(ReverbLogging.ConfigureJson);
+            builder.AddSimpleConsole(ReverbLogging.ConfigureText);
         }).BuildServiceProvider();
         ConsoleFormatter formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == (json ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple));
         using var writer = new StringWriter();
