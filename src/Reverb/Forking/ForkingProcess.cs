@@ -95,17 +95,22 @@ internal sealed unsafe class ForkingProcess
         var child = new ChildEchoSettings
         {
             BufferSize = settings.BufferSize,
-            IdleTimeoutMs = settings.IdleTimeoutMs,
+            IdleTimeoutMs = (int)Math.Min(settings.IdleTimeoutMs, int.MaxValue),
             LogChunks = settings.LogChunks,
             LogJson = settings.LogJson,
             LogFd = 1,
             ProxyProtocol = settings.ProxyProtocol,
-            ProxyTimeoutMs = settings.ProxyTimeoutMs,
-            DrainMs = settings.DrainMs,
+            ProxyTimeoutMs = (int)Math.Min(settings.ProxyTimeoutMs, int.MaxValue),
+            DrainMs = (int)Math.Min(settings.DrainMs, int.MaxValue),
             LocalUtcOffsetMinutes = (int)TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow).TotalMinutes,
         };
-        using var buffers = new ChildBuffers(child);
-        ChildEchoLoop.WarmUp(child, buffers);
+        using var buffers = new ChildBuffers(settings.BufferSize);
+        int warmed = ChildEchoLoop.WarmUp(child, buffers);
+        if (warmed != ChildEchoLoop.WarmUpScenarios)
+        {
+            Fail($"refusing to fork: the child's code did not run as expected before the first fork ({warmed} of {ChildEchoLoop.WarmUpScenarios} scenarios)");
+            return 1;
+        }
 
         if (ForeignThreads() is { } foreign)
         {

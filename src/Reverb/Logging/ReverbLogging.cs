@@ -14,24 +14,30 @@ internal static class ReverbLogging
         builder.AddConsole(options => options.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None);
         if (format == LogFormat.Json)
         {
-            builder.AddJsonConsole(options =>
-            {
-                options.IncludeScopes = false;
-                options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
-                options.UseUtcTimestamp = true;
-            });
+            builder.AddJsonConsole(ConfigureJson);
             return;
         }
 
-        builder.AddSimpleConsole(options =>
-        {
-            options.SingleLine = true;
-            options.IncludeScopes = false;
-            options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
-            options.UseUtcTimestamp = false;
-            options.ColorBehavior = LoggerColorBehavior.Disabled;
-        });
+        builder.AddSimpleConsole(ConfigureText);
     });
+
+    /// <summary>JSON lines: UTC timestamps, no scopes (a forked child writes the same shape itself).</summary>
+    public static void ConfigureJson(JsonConsoleFormatterOptions options)
+    {
+        options.IncludeScopes = false;
+        options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ";
+        options.UseUtcTimestamp = true;
+    }
+
+    /// <summary>Text lines: one per event, local time, no colours (a forked child writes the same shape itself).</summary>
+    public static void ConfigureText(SimpleConsoleFormatterOptions options)
+    {
+        options.SingleLine = true;
+        options.IncludeScopes = false;
+        options.TimestampFormat = "yyyy-MM-dd HH:mm:ss.fff ";
+        options.UseUtcTimestamp = false;
+        options.ColorBehavior = LoggerColorBehavior.Disabled;
+    }
 
     public static LogLevel LevelFor(bool verbose, bool quiet) => verbose ? LogLevel.Debug : quiet ? LogLevel.Warning : LogLevel.Information;
 }

@@ -27,7 +27,7 @@ internal static class ProxyHeaderReader
                     {
                         if (length == ProxyHeaderParser.V1MaxLength)
                         {
-                            throw new ProxyProtocolException("PROXY v1 header is longer than 107 bytes");
+                            throw new ProxyProtocolException(ProxyHeaderError.V1TooLong.ToText());
                         }
 
                         await ReceiveExactlyAsync(socket, buffer.AsMemory(length++, 1), deadline.Token).ConfigureAwait(false);
@@ -44,16 +44,16 @@ internal static class ProxyHeaderReader
                     await ReceiveExactlyAsync(socket, addresses.AsMemory(ProxyHeaderParser.V2FixedLength, addressLength), deadline.Token).ConfigureAwait(false);
                     return ProxyHeaderParser.ParseV2(addresses.AsSpan(0, ProxyHeaderParser.V2FixedLength), addresses.AsSpan(ProxyHeaderParser.V2FixedLength, addressLength));
                 default:
-                    throw new ProxyProtocolException("no PROXY protocol header (the connection did not come through the proxy)");
+                    throw new ProxyProtocolException(ProxyHeaderError.NotProxy.ToText());
             }
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new ProxyProtocolException($"no complete PROXY protocol header within {timeout.TotalSeconds:0.#} s");
+            throw new ProxyProtocolException(ProxyHeaderError.Timeout.ToText(timeout));
         }
         catch (SocketException ex)
         {
-            throw new ProxyProtocolException($"connection failed before its PROXY protocol header: {ex.SocketErrorCode}", ex);
+            throw new ProxyProtocolException($"{ProxyHeaderError.ConnectionFailed.ToText()}: {ex.SocketErrorCode}", ex);
         }
     }
 
@@ -64,7 +64,7 @@ internal static class ProxyHeaderReader
             int read = await socket.ReceiveAsync(destination, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             if (read == 0)
             {
-                throw new ProxyProtocolException("connection closed before its PROXY protocol header was complete");
+                throw new ProxyProtocolException(ProxyHeaderError.Closed.ToText());
             }
 
             destination = destination[read..];

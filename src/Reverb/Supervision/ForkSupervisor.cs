@@ -334,7 +334,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         }
 
         long more = Interlocked.Exchange(ref _unreportedRejections, 0);
-        ForkerLog.Rejected(_logger, peer, ProxyRejection.Describe(error), more > 0 ? $"; {more} more rejected since the last such line" : string.Empty);
+        ForkerLog.Rejected(_logger, peer, Proxy.ProxyHeaderErrorTexts.ToText((Proxy.ProxyHeaderError)error, TimeSpan.FromMilliseconds(_template.ProxyTimeoutMs)), more > 0 ? $"; {more} more rejected since the last such line" : string.Empty);
     }
 
     /// <summary>The one maintenance function: reap orphans, and name clients whose PROXY header has been read.</summary>
