@@ -46,6 +46,7 @@ internal static class ServeCommand
             Removed("--max-workers", "the process model serves up to --max-clients clients, one process each"),
             Removed("--recycle-after", "each client of the process model gets a fresh process"),
         ];
+        var clientsPerProcess = Count("--clients-per-process", "process model: clients a forked process serves one after another before it exits, like Apache's MaxConnectionsPerChild (1: a fresh process for every client)", 1, min: 1);
         var workers = Count("--workers", "workers model: number of worker processes", Environment.ProcessorCount, min: 1);
         var maxClients = Count("--max-clients", "cap on concurrent clients; beyond it clients wait in the listen queue", 10_000, min: 1);
         var idleTimeout = new Option<TimeSpan?>("--idle-timeout") { Description = "close a client that makes no progress for this long, e.g. 5m [default: 0, never]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
@@ -72,7 +73,7 @@ internal static class ServeCommand
 
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
-            port, host, model, workers, maxClients,
+            port, host, model, clientsPerProcess, workers, maxClients,
             idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
             maxPerSource, metrics,
         };
@@ -88,6 +89,11 @@ internal static class ServeCommand
                 throw new CliException("--metrics does not apply with --inetd (a process per connection)", ExitCodes.Usage);
             }
 
+            if (parse.GetResult(clientsPerProcess) is { Implicit: false } && (parse.GetValue(model) ?? ServerModelKind.Process) != ServerModelKind.Process)
+            {
+                throw new CliException("--clients-per-process applies to the process model only", ExitCodes.Usage);
+            }
+
             TimeSpan idle = parse.GetValue(idleTimeout) ?? TimeSpan.Zero;
             var settings = new ServeSettings(
                 parse.GetValue(host) is { Length: > 0 } hosts ? hosts : ["0.0.0.0"],
@@ -95,6 +101,7 @@ internal static class ServeCommand
                 parse.GetValue(model) ?? ServerModelKind.Process,
                 new EchoOptions(parse.GetValue(bufferSize), idle > TimeSpan.Zero ? idle : null, parse.GetValue(verbose)),
                 parse.GetValue(workers),
+                parse.GetValue(clientsPerProcess),
                 parse.GetValue(maxClients),
                 parse.GetValue(drainTimeout) ?? TimeSpan.FromSeconds(5),
                 parse.GetValue(backlog),
@@ -139,7 +146,7 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
 
         IServerModel model = settings.Model switch
         {

@@ -13,6 +13,7 @@ internal sealed record ServeSettings(
     ServerModelKind Model,
     EchoOptions Echo,
     int Workers,
+    int ClientsPerProcess,
     int MaxClients,
     TimeSpan DrainTimeout,
     int Backlog,

@@ -19,6 +19,7 @@ internal sealed record ForkerSettings(
     int TableCapacity,
     IReadOnlyList<int> ListenFds,
     int MaxClients,
+    int ClientsPerProcess,
     int MaxPerSource,
     int BufferSize,
     long IdleTimeoutMs,
@@ -67,6 +68,7 @@ internal sealed record ForkerSettings(
             Int("--table-capacity"),
             [.. listen.Split(',').Select(fd => int.Parse(fd, NumberStyles.Integer, CultureInfo.InvariantCulture))],
             Int("--max-clients"),
+            Int("--clients-per-process"),
             Int("--max-per-source"),
             Int("--buffer-size"),
             Long("--idle-timeout-ms"),
@@ -88,6 +90,7 @@ internal sealed record ForkerSettings(
         yield return ("--table-capacity", N(TableCapacity));
         yield return ("--listen-fds", string.Join(',', ListenFds.Select(fd => N(fd))));
         yield return ("--max-clients", N(MaxClients));
+        yield return ("--clients-per-process", N(ClientsPerProcess));
         yield return ("--max-per-source", N(MaxPerSource));
         yield return ("--buffer-size", N(BufferSize));
         yield return ("--idle-timeout-ms", N(IdleTimeoutMs));

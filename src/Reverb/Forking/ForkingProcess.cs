@@ -26,13 +26,28 @@ internal sealed unsafe class ForkingProcess
 {
     private static readonly TimeSpan PauseAfterResourceError = TimeSpan.FromMilliseconds(100);
 
+    // With --clients-per-process: idle children kept beyond this are retired, a few a second.
+    private const int MaxIdleChildren = 32;
+
     private readonly ForkerSettings _settings;
     private readonly ChildTable _table;
     private readonly ChildBuffers _buffers;
     private readonly ChildEchoSettings _child;
     private readonly int _signalFd;
+    // Children serving a client, by pid: the slot of that client.
     private readonly Dictionary<int, int> _slotOfPid = [];
+    private readonly HashSet<int> _children = [];
     private readonly int[] _listenFds;
+
+    // --clients-per-process above 1: children that finished a client wait on the handoff pair for the
+    // next, and report on the report pair. Index 0 is this process's end, 1 the children's.
+    private readonly bool _reuse;
+    private readonly int[] _handoff = [-1, -1];
+    private readonly int[] _reports = [-1, -1];
+    private readonly HashSet<int> _idle = [];
+    private int _handoffsPending;
+    private int _retiresPending;
+    private long _lastRetire;
     private readonly SourceLimit? _perSource;
     private readonly int _pid = Posix.getpid();
     private bool _draining;
@@ -47,6 +62,13 @@ internal sealed unsafe class ForkingProcess
         _child = child;
         _signalFd = signalFd;
         _listenFds = [.. settings.ListenFds];
+        _reuse = settings.ClientsPerProcess > 1;
+        if (_reuse)
+        {
+            (_handoff[0], _handoff[1]) = UnixChannelSocket.CreatePair();
+            (_reports[0], _reports[1]) = UnixChannelSocket.CreatePair();
+        }
+
         _perSource = settings.MaxPerSource > 0 ? new SourceLimit(settings.MaxPerSource) : null;
 
         // Clients of a predecessor that died still count against their address.
@@ -119,6 +141,12 @@ internal sealed unsafe class ForkingProcess
         }
 
         var forker = new ForkingProcess(settings, table, buffers, child, signalFd);
+        if (forker._reuse && !WarmUpReuse(signalFd))
+        {
+            Fail("refusing to fork: handing a client to an idle child did not work before the first fork");
+            return 1;
+        }
+
         return forker.Loop();
     }
 
@@ -129,27 +157,29 @@ internal sealed unsafe class ForkingProcess
             return 0;
         }
 
+        const int Fixed = 3;
         int listeners = _listenFds.Length;
-        Posix.PollFd* fds = stackalloc Posix.PollFd[2 + listeners];
+        Posix.PollFd* fds = stackalloc Posix.PollFd[Fixed + listeners];
         while (true)
         {
-            if ((_draining || _masterGone) && _slotOfPid.Count == 0)
+            if ((_draining || _masterGone) && _children.Count == 0)
             {
                 return 0;
             }
 
             long now = Stopwatch.GetTimestamp();
             bool paused = now < _pausedUntil;
-            bool accepting = !_draining && !_masterGone && !paused && _slotOfPid.Count < _settings.MaxClients;
+            bool accepting = !_draining && !_masterGone && !paused && Busy < _settings.MaxClients;
             fds[0] = new Posix.PollFd { Fd = _signalFd, Events = Posix.POLLIN };
             fds[1] = new Posix.PollFd { Fd = _masterGone ? -1 : _settings.ChannelFd, Events = Posix.POLLIN };
+            fds[2] = new Posix.PollFd { Fd = _reports[0], Events = Posix.POLLIN };
             for (int i = 0; i < listeners; i++)
             {
-                fds[2 + i] = new Posix.PollFd { Fd = accepting ? _listenFds[i] : -1, Events = Posix.POLLIN };
+                fds[Fixed + i] = new Posix.PollFd { Fd = accepting ? _listenFds[i] : -1, Events = Posix.POLLIN };
             }
 
-            int timeout = paused ? (int)Math.Max(1, Stopwatch.GetElapsedTime(now, _pausedUntil).TotalMilliseconds) : -1;
-            int ready = Posix.poll(fds, (nuint)(2 + listeners), timeout);
+            int timeout = paused ? (int)Math.Max(1, Stopwatch.GetElapsedTime(now, _pausedUntil).TotalMilliseconds) : _idle.Count > 0 ? 1000 : -1;
+            int ready = Posix.poll(fds, (nuint)(Fixed + listeners), timeout);
             if (ready < 0)
             {
                 continue;
@@ -165,13 +195,84 @@ internal sealed unsafe class ForkingProcess
                 ReadMaster();
             }
 
+            if (fds[2].Revents != 0)
+            {
+                ReadReports();
+            }
+
             for (int i = 0; i < listeners; i++)
             {
-                if (fds[2 + i].Revents != 0 && !_draining && !_masterGone)
+                if (fds[Fixed + i].Revents != 0 && !_draining && !_masterGone)
                 {
                     AcceptBatch(_listenFds[i]);
                 }
             }
+
+            RetireSurplusIdle();
+        }
+    }
+
+    /// <summary>Clients being served, or handed to an idle child that has not said it started yet.</summary>
+    private int Busy => _slotOfPid.Count + _handoffsPending;
+
+    /// <summary>Idle children that no handoff or retirement already waits for.</summary>
+    private int IdleAvailable => _idle.Count - _handoffsPending - _retiresPending;
+
+    private void ReadReports()
+    {
+        // Whatever is there, without blocking. A child reports before it exits, so reading reports
+        // before reaping keeps a client's end ahead of its process's exit.
+        Posix.PollFd more = new() { Fd = _reports[0], Events = Posix.POLLIN };
+        while (_reuse && Posix.poll(&more, 1, 0) > 0)
+        {
+            if (!ChildReport.TryReceive(_reports[0], out ChildReport report))
+            {
+                return;
+            }
+
+            if (report.Kind == ChildReport.Started && report.Slot >= 0 && report.Slot < _table.Capacity)
+            {
+                _handoffsPending = Math.Max(0, _handoffsPending - 1);
+                _idle.Remove(report.Pid);
+                if (!_children.Contains(report.Pid))
+                {
+                    // It died between taking the client and saying so: the client went with it.
+                    ChildSlot* lost = _table.Slot(report.Slot);
+                    lost->Pid = report.Pid;
+                    lost->WaitStatus = Posix.SIGKILL;
+                    ChildTable.SetState(lost, ChildSlotState.Reaped);
+                    Tell(ForkerMessage.Reaped(report.Slot, report.Pid));
+                    continue;
+                }
+
+                _slotOfPid[report.Pid] = report.Slot;
+                Tell(ForkerMessage.Accepted(report.Slot, report.Pid));
+            }
+            else if (report.Kind == ChildReport.Finished && _slotOfPid.TryGetValue(report.Pid, out int index) && index == report.Slot)
+            {
+                _slotOfPid.Remove(report.Pid);
+                ClientGone(index, report.Pid, status: 0);
+                if (report.Again == 1 && _children.Contains(report.Pid))
+                {
+                    _idle.Add(report.Pid);
+                }
+            }
+        }
+    }
+
+    /// <summary>Once a second, retires idle children beyond the few kept for the next clients.</summary>
+    private void RetireSurplusIdle()
+    {
+        if (!_reuse || IdleAvailable <= MaxIdleChildren || Stopwatch.GetElapsedTime(_lastRetire) < TimeSpan.FromSeconds(1))
+        {
+            return;
+        }
+
+        _lastRetire = Stopwatch.GetTimestamp();
+        int surplus = Math.Max(1, (IdleAvailable - MaxIdleChildren) / 4);
+        for (int i = 0; i < surplus && ClientHandoff.RetireOne(_handoff[0]); i++)
+        {
+            _retiresPending++;
         }
     }
 
@@ -196,21 +297,32 @@ internal sealed unsafe class ForkingProcess
 
     private void Reap()
     {
+        ReadReports();
         int status;
         int pid;
         while ((pid = Posix.waitpid(-1, &status, Posix.WNOHANG)) > 0)
         {
-            if (!_slotOfPid.Remove(pid, out int index))
+            _children.Remove(pid);
+            if (_idle.Remove(pid) && _retiresPending > 0)
             {
-                continue;
+                _retiresPending--;
             }
 
-            ChildSlot* slot = _table.Slot(index);
-            slot->WaitStatus = status;
-            _perSource?.Release(PeerAddress(slot));
-            ChildTable.SetState(slot, ChildSlotState.Reaped);
-            Tell(ForkerMessage.Reaped(index, pid));
+            if (_slotOfPid.Remove(pid, out int index))
+            {
+                ClientGone(index, pid, status);
+            }
         }
+    }
+
+    /// <summary>A client's child has exited, or (reused) finished it: the slot is the master's to read and free.</summary>
+    private void ClientGone(int index, int pid, int status)
+    {
+        ChildSlot* slot = _table.Slot(index);
+        slot->WaitStatus = status;
+        _perSource?.Release(PeerAddress(slot));
+        ChildTable.SetState(slot, ChildSlotState.Reaped);
+        Tell(ForkerMessage.Reaped(index, pid));
     }
 
     private void ReadMaster()
@@ -247,7 +359,15 @@ internal sealed unsafe class ForkingProcess
 
         if (signalChildren)
         {
-            foreach (int pid in _slotOfPid.Keys)
+            foreach (int pid in _children)
+            {
+                Posix.kill(pid, Posix.SIGTERM);
+            }
+        }
+        else
+        {
+            // Idle children have no client to finish.
+            foreach (int pid in _idle)
             {
                 Posix.kill(pid, Posix.SIGTERM);
             }
@@ -257,7 +377,7 @@ internal sealed unsafe class ForkingProcess
     private void AcceptBatch(int listener)
     {
         // A few at a time, so that signals and the other listeners get their turn under a flood.
-        for (int n = 0; n < 16 && _slotOfPid.Count < _settings.MaxClients; n++)
+        for (int n = 0; n < 16 && Busy < _settings.MaxClients; n++)
         {
             Posix.SocketAddress address;
             int length = sizeof(Posix.SocketAddress);
@@ -304,10 +424,18 @@ internal sealed unsafe class ForkingProcess
         slot->AcceptedUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         slot->AcceptedTimestamp = Stopwatch.GetTimestamp();
 
+        if (IdleAvailable > 0 && ClientHandoff.Hand(_handoff[0], index, client))
+        {
+            // An idle child takes it; it says which when it starts.
+            Posix.close(client);
+            _handoffsPending++;
+            return;
+        }
+
         int pid = Posix.fork();
         if (pid == 0)
         {
-            RunChild(client, slot);
+            RunChild(client, index);
         }
 
         Posix.close(client);
@@ -323,11 +451,12 @@ internal sealed unsafe class ForkingProcess
 
         slot->Pid = pid;
         _slotOfPid[pid] = index;
+        _children.Add(pid);
         Tell(ForkerMessage.Accepted(index, pid));
     }
 
     /// <summary>In the child, right after fork: allocation-free from here to _exit.</summary>
-    private void RunChild(int client, ChildSlot* slot)
+    private void RunChild(int client, int index)
     {
         int[] listeners = _listenFds;
         for (int i = 0; i < listeners.Length; i++)
@@ -337,6 +466,11 @@ internal sealed unsafe class ForkingProcess
 
         Posix.close(_settings.ChannelFd);
         Posix.close(_settings.TableFd);
+        if (_reuse)
+        {
+            Posix.close(_handoff[0]);
+            Posix.close(_reports[0]);
+        }
 
         // A fault ends this process with its signal, as in the classic server: the runtime's handlers
         // (which turn faults into exceptions and would need threads this process does not have) step aside.
@@ -346,11 +480,30 @@ internal sealed unsafe class ForkingProcess
         Posix.SetDisposition(Posix.SIGILL, 0);
         Posix.SetDisposition(Posix.SIGTRAP, 0);
         Posix.SetDisposition(Posix.SIGABRT, 0);
-        slot->Pid = Posix.getpid();
-        ChildTable.SetState(slot, ChildSlotState.Serving);
-        ChildEchoLoop.Run(client, _signalFd, slot, _child, _buffers);
-        Posix.close(client);
-        Posix.Exit(0);
+        int pid = Posix.getpid();
+        int served = 0;
+        while (true)
+        {
+            ChildSlot* slot = _table.Slot(index);
+            slot->Pid = pid;
+            ChildTable.SetState(slot, ChildSlotState.Serving);
+            ChildEchoLoop.Run(client, _signalFd, slot, _child, _buffers);
+            Posix.close(client);
+            if (!_reuse)
+            {
+                Posix.Exit(0);
+            }
+
+            served++;
+            int again = served < _settings.ClientsPerProcess && slot->End != (int)EchoEnd.Shutdown ? 1 : 0;
+            if (!new ChildReport { Kind = ChildReport.Finished, Slot = index, Pid = pid, Again = again }.SendTo(_reports[1])
+                || again == 0
+                || !ClientHandoff.TryTake(_handoff[1], _signalFd, out index, out client)
+                || !new ChildReport { Kind = ChildReport.Started, Slot = index, Pid = pid }.SendTo(_reports[1]))
+            {
+                Posix.Exit(0);
+            }
+        }
     }
 
     private void Pause() => _pausedUntil = Stopwatch.GetTimestamp() + (long)(PauseAfterResourceError.TotalSeconds * Stopwatch.Frequency);
@@ -367,6 +520,32 @@ internal sealed unsafe class ForkingProcess
     private static IPAddress PeerAddress(ChildSlot* slot) => PeerAddress(&slot->Peer);
 
     private static IPAddress PeerAddress(SlotAddress* peer) => peer->ToEndPoint()?.Address ?? IPAddress.None;
+
+    /// <summary>
+    /// Runs a reused child's handoff and reports once over a private pair (a descriptor handed over,
+    /// a retirement, a report each way), so that under the JIT that code is compiled before any fork.
+    /// </summary>
+    private static bool WarmUpReuse(int signalFd)
+    {
+        (int handOut, int handIn) = UnixChannelSocket.CreatePair();
+        (int reportIn, int reportOut) = UnixChannelSocket.CreatePair();
+        try
+        {
+            bool handed = ClientHandoff.Hand(handOut, 7, reportOut)
+                && ClientHandoff.TryTake(handIn, signalFd, out int slot, out int received) && slot == 7 && Posix.close(received) == 0;
+            bool retired = ClientHandoff.RetireOne(handOut) && !ClientHandoff.TryTake(handIn, signalFd, out _, out _);
+            bool reported = new ChildReport { Kind = ChildReport.Finished, Slot = 7, Pid = 1, Again = 1 }.SendTo(reportOut)
+                && ChildReport.TryReceive(reportIn, out ChildReport report) && report.Slot == 7;
+            return handed && retired && reported;
+        }
+        finally
+        {
+            Posix.close(handOut);
+            Posix.close(handIn);
+            Posix.close(reportIn);
+            Posix.close(reportOut);
+        }
+    }
 
     /// <summary>Threads other than this one and the finalizer (which only runs finalizers, and we create none), by name.</summary>
     private static string? ForeignThreads()

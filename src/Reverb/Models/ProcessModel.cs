@@ -19,7 +19,9 @@ internal sealed class ProcessModel : IServerModel
         {
             await supervisor.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(supervisor);
-            context.ReportListening("process", $"a process forked per client, at most {context.MaxClients}");
+            context.ReportListening("process", context.ClientsPerProcess == 1
+                ? $"a process forked per client, at most {context.MaxClients}"
+                : $"a forked process serves up to {context.ClientsPerProcess} clients in turn, at most {context.MaxClients} at once");
             await supervisor.SuperviseAsync(stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -42,6 +44,7 @@ internal sealed class ProcessModel : IServerModel
         TableCapacity: 0,
         ListenFds: [],
         MaxClients: context.MaxClients,
+        ClientsPerProcess: context.ClientsPerProcess,
         MaxPerSource: context.MaxPerSource,
         BufferSize: context.Echo.BufferSize,
         IdleTimeoutMs: (long)(context.Echo.IdleTimeout?.TotalMilliseconds ?? 0),

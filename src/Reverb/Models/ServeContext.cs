@@ -17,6 +17,7 @@ internal sealed record ServeContext(
     int MaxClients,
     TimeSpan DrainTimeout,
     int Workers,
+    int ClientsPerProcess,
     int Backlog,
     LogLevel LogLevel,
     LogFormat LogFormat,

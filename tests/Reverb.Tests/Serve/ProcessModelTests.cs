@@ -278,6 +278,43 @@ public sealed class ProcessModelTests
         Assert.Equal(1, sockets);
     }
 
+    [Fact]
+    public async Task With_clients_per_process_a_child_serves_that_many_clients_in_turn_then_exits()
+    {
+        await using var server = await ReverbServer.StartAsync("--model", "process", "--clients-per-process", "3");
+        var pids = new List<int>();
+        for (int i = 0; i < 7; i++)
+        {
+            using var client = await EchoClient.ConnectAsync(server);
+            byte[] message = [(byte)('a' + i)];
+            Assert.Equal(message, await client.RoundTripAsync(message));
+            pids.Add(await server.WorkerServingAsync(client.LocalPort, Wait));
+            client.Socket.Shutdown(SocketShutdown.Send);
+            await client.ReadToEndAsync(Wait);
+            await server.WaitForLineAsync($"finished 127.0.0.1:{client.LocalPort} ", Wait);
+        }
+
+        // Clients one after another: three per process, then a fresh one.
+        Assert.Equal(3, pids.Distinct().Count());
+        Assert.Equal([pids[0], pids[0], pids[0], pids[3], pids[3], pids[3], pids[6]], pids);
+        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(pids[0]) && !ProcessTable.IsAlive(pids[3]), Wait, "used-up children exit and are reaped");
+        Assert.DoesNotContain("died", server.Log, StringComparison.Ordinal);
+
+        // An idle child waiting for its next client leaves on SIGTERM with everything else.
+        Assert.True(ProcessTable.IsAlive(pids[6]));
+        server.Signal(Signals.SIGTERM);
+        Assert.Equal(0, await server.WaitForExitAsync(Wait));
+        await Eventually.AssertAsync(() => !ProcessTable.IsAlive(pids[6]), Wait, "the idle child gone");
+    }
+
+    [Fact]
+    public async Task Clients_per_process_is_refused_for_other_models()
+    {
+        CommandResult result = await ReverbCommand.RunAsync(Wait, "serve", "0", "--model", "async", "--clients-per-process", "5");
+        Assert.Equal(2, result.ExitCode);
+        Assert.Contains("--clients-per-process applies to the process model only", result.Stderr, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("--min-spare")]
     [InlineData("--max-spare")]
