@@ -153,7 +153,7 @@ internal static class ServeCommand
         ControlSocket? control = null;
         try
         {
-            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null) : null;
+            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
             if (metrics is not null)
             {
                 logger.LogInformation("metrics on {Url}", metrics.Url);
@@ -188,11 +188,11 @@ internal static class ServeCommand
         return ExitCodes.Ok;
     }
 
-    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp)
+    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)
     {
         try
         {
-            return MetricsEndpoint.Start(where, board, udp);
+            return MetricsEndpoint.Start(where, board, udp, logger);
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)
         {

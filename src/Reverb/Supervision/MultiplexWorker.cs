@@ -65,7 +65,7 @@ internal sealed class MultiplexWorker
                     await stopAccepting.CancelAsync().ConfigureAwait(false);
                     break;
                 case ChannelMessageType.Query:
-                    WorkerStatusReply.Send(_channel, received.Message.A, connections);
+                    WorkerStatusReply.Send(_channel, received.Message, connections);
                     break;
                 case ChannelMessageType.Admitted:
                     _admission?.Answer(received.Message);
