@@ -57,6 +57,8 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var proxyProtocol = new Option<bool>("--proxy-protocol") { Description = "expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy/send-proxy-v2 sends) on every connection: log the real client, reject connections without a valid one" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var proxyTimeout = new Option<TimeSpan?>("--proxy-timeout") { Description = "with --proxy-protocol: close a connection whose header has not arrived within this long [default: 10s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
+            .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
         var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
@@ -70,7 +72,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, proxyTimeout, udp, udpRate,
             maxPerSource, metrics,
         };
         command.SetAction(async (parse, _) =>
@@ -102,7 +104,8 @@ internal static class ServeCommand
                 parse.GetValue(proxyProtocol),
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
                 parse.GetValue(maxPerSource),
-                parse.GetValue(metrics));
+                parse.GetValue(metrics),
+                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : Proxy.ProxyHeaderReader.DefaultTimeout);
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -139,7 +142,7 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout);
 
         IServerModel model = settings.Model switch
         {
@@ -206,7 +209,7 @@ internal static class ServeCommand
         LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
         using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
         using var signals = new ShutdownSignals();
-        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd")), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd"), settings.ProxyTimeout), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

@@ -69,6 +69,44 @@ public sealed partial class ReverbServer : IAsyncDisposable
         return StartAsync(start);
     }
 
+    /// <summary>
+    /// As <see cref="StartAsync(string[])"/> for a server that logs no "listening on" line (--quiet): on a
+    /// port found free just before, ready once it accepts a connection.
+    /// </summary>
+    public static async Task<ReverbServer> StartQuietAsync(params string[] arguments)
+    {
+        int port;
+        using (var probe = new TakenPort())
+        {
+            port = probe.Port;
+        }
+
+        var server = new ReverbServer(Process.Start(ReverbCommand.StartInfo(["serve", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", .. arguments]))!) { Port = port };
+        server.ReadOutput();
+        try
+        {
+            using var deadline = new CancellationTokenSource(StartTimeout);
+            while (true)
+            {
+                using var attempt = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    await attempt.ConnectAsync(System.Net.IPAddress.Loopback, port, deadline.Token);
+                    return server;
+                }
+                catch (System.Net.Sockets.SocketException) when (!server._process.HasExited)
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
     private static string[] WithDefaults(string[] arguments) =>
         ["serve", "0", .. arguments.Contains("--host") ? [] : (string[])["--host", "127.0.0.1"], .. arguments];
 
@@ -104,12 +142,8 @@ public sealed partial class ReverbServer : IAsyncDisposable
     private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
     {
 
-        var process = Process.Start(start)!;
-        var server = new ReverbServer(process);
-        process.OutputDataReceived += (_, e) => server.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var server = new ReverbServer(Process.Start(start)!);
+        server.ReadOutput();
         try
         {
             string line = await server.WaitForLineAsync(readyLine, StartTimeout);
@@ -223,6 +257,14 @@ public sealed partial class ReverbServer : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void ReadOutput()
+    {
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
     private void Add(string? line)
