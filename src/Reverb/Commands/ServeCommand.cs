@@ -121,7 +121,9 @@ internal static class ServeCommand
 
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
-        using var signals = new ShutdownSignals();
+        using var signals = new ShutdownSignals(logger: logger);
+        using CancellationTokenRegistration draining = signals.Token.Register(() => logger.LogInformation(
+            "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds));
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
@@ -163,7 +165,17 @@ internal static class ServeCommand
             }
 
             control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
-            await model.RunAsync(context, signals.Token).ConfigureAwait(false);
+            Task serving = model.RunAsync(context, signals.Token);
+            if (await Task.WhenAny(serving, signals.StopNow).ConfigureAwait(false) != serving)
+            {
+                // The drain is abandoned: its clients and workers go now.
+                string second = await signals.StopNow.ConfigureAwait(false);
+                logger.LogWarning("second {Signal} during the drain: stopping now", second);
+                ChildProcesses.KillAll();
+                return ShutdownSignals.ExitCodeFor(second);
+            }
+
+            await serving.ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {

@@ -67,6 +67,10 @@ internal static class WorkerCommand
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
+
+        // So does a hangup, which the master logs and ignores.
+        using var ignoreHangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGHUP, context => context.Cancel = true);
         using ILoggerFactory logs = ReverbLogging.Create(level, format);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
         using var channel = new WorkerChannel(channelFd);

@@ -47,6 +47,20 @@ internal static class ChildProcesses
         await Completes(allExited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
+    /// <summary>SIGKILLs every child of this process (all its threads' children, from /proc), for a stop that cannot wait.</summary>
+    public static void KillAll()
+    {
+        foreach (string thread in System.IO.Directory.EnumerateDirectories("/proc/self/task"))
+        {
+            string children = Path.Combine(thread, "children");
+            string list = File.Exists(children) ? File.ReadAllText(children) : string.Empty;
+            foreach (string pid in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                Interop.Libc.kill(int.Parse(pid, System.Globalization.CultureInfo.InvariantCulture), Interop.Libc.SIGKILL);
+            }
+        }
+    }
+
     public static void TryKill(Process process)
     {
         try
