@@ -84,15 +84,16 @@ internal sealed class ControlSocket : IAsyncDisposable
     /// <summary>Whether a server answers on <paramref name="path"/> (a socket left by a dead one does not).</summary>
     internal static bool IsAnswered(string path)
     {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        // Non-blocking: a server whose queue is full (or a socket that never accepts) must not hang the probe.
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
         try
         {
             probe.Connect(new UnixDomainSocketEndPoint(path));
             return true;
         }
-        catch (SocketException)
+        catch (SocketException ex)
         {
-            return false;
+            return ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress;
         }
     }
 }
