@@ -64,20 +64,8 @@ internal sealed class AcceptLoopServer : IDisposable
                     await _slots.WaitAsync(stopAccepting).ConfigureAwait(false);
                 }
 
-                Socket? client;
-                try
+                if (await ListenerAccept.AcceptIntoSlotAsync(listener, _slots, _outOfDescriptors, _logger, stopAccepting).ConfigureAwait(false) is not { } client)
                 {
-                    client = await ListenerAccept.AcceptOrSkipAsync(listener, _outOfDescriptors, _logger, stopAccepting).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _slots.Release();
-                    throw;
-                }
-
-                if (client is null)
-                {
-                    _slots.Release();
                     continue;
                 }
 

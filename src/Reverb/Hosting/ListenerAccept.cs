@@ -42,6 +42,27 @@ internal static class ListenerAccept
     }
 
     /// <summary>
+    /// As <see cref="AcceptOrSkipAsync"/> for a caller that has taken one of <paramref name="slots"/>
+    /// for the client: the slot is given back unless a client is returned (then its handler gives it back).
+    /// </summary>
+    public static async Task<Socket?> AcceptIntoSlotAsync(Socket listener, SemaphoreSlim slots, LogThrottle failures, ILogger logger, CancellationToken cancellationToken)
+    {
+        Socket? client = null;
+        try
+        {
+            client = await AcceptOrSkipAsync(listener, failures, logger, cancellationToken).ConfigureAwait(false);
+            return client;
+        }
+        finally
+        {
+            if (client is null)
+            {
+                slots.Release();
+            }
+        }
+    }
+
+    /// <summary>
     /// accept(2) on Linux: "pending network errors on the new socket" (ENETDOWN, EPROTO, ENOPROTOOPT,
     /// EHOSTDOWN, ENONET, EHOSTUNREACH, EOPNOTSUPP, ENETUNREACH), firewall refusals (EPERM), aborted
     /// connections and signals should be retried; so should running out of descriptors or memory, after

@@ -61,24 +61,10 @@ internal sealed class RequestListener : IAsyncDisposable
             while (true)
             {
                 await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
-                Socket? client;
-                try
+                if (await ListenerAccept.AcceptIntoSlotAsync(_listener, _slots, _acceptFailures, _logger, _stop.Token).ConfigureAwait(false) is { } client)
                 {
-                    client = await ListenerAccept.AcceptOrSkipAsync(_listener, _acceptFailures, _logger, _stop.Token).ConfigureAwait(false);
+                    _ = AnswerAsync(client);
                 }
-                catch
-                {
-                    _slots.Release();
-                    throw;
-                }
-
-                if (client is null)
-                {
-                    _slots.Release();
-                    continue;
-                }
-
-                _ = AnswerAsync(client);
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && _stop.IsCancellationRequested)

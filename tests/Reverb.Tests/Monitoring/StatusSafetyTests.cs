@@ -70,9 +70,7 @@ public sealed class StatusSafetyTests
         using var control = new ControlDirectory();
         Directory.CreateDirectory(control.Path, OwnerOnly);
         string socketPath = control.SocketFor(4242);
-        using var fake = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        fake.Bind(new UnixDomainSocketEndPoint(socketPath));
-        fake.Listen();
+        using Socket fake = ListeningAt(socketPath);
 
         // A socket someone else made, in the user's own directory.
         Chown(socketPath);
@@ -93,9 +91,7 @@ public sealed class StatusSafetyTests
         using var control = new ControlDirectory();
         Directory.CreateDirectory(control.Path, OwnerOnly);
         string socketPath = control.SocketFor(4243);
-        using var mute = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        mute.Bind(new UnixDomainSocketEndPoint(socketPath));
-        mute.Listen();
+        using Socket mute = ListeningAt(socketPath);
         using Socket accepted = await AcceptWhileAsync(mute, () => ReverbCommand.RunAsync(control.Environment, Timeout, "status", "--port", "4243"), out Task<CommandResult> status);
 
         long started = Stopwatch.GetTimestamp();
@@ -111,6 +107,14 @@ public sealed class StatusSafetyTests
     {
         running = run();
         return listener.AcceptAsync();
+    }
+
+    private static Socket ListeningAt(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        socket.Bind(new UnixDomainSocketEndPoint(path));
+        socket.Listen();
+        return socket;
     }
 
     private static void Chown(string path)
