@@ -61,6 +61,8 @@ internal static class ServeCommand
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var proxyProtocol = new Option<bool>("--proxy-protocol") { Description = "expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy/send-proxy-v2 sends) on every connection: log the real client, reject connections without a valid one" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
+        var proxyTimeout = new Option<TimeSpan?>("--proxy-timeout") { Description = "with --proxy-protocol: close a connection whose header has not arrived within this long [default: 10s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
+            .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
         var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
@@ -74,7 +76,7 @@ internal static class ServeCommand
         var command = new Command("serve", "Run the TCP echo server (RFC 862): every byte a client sends comes back to it, until it closes.")
         {
             port, host, model, clientsPerProcess, workers, maxClients,
-            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
+            idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, proxyTimeout, udp, udpRate,
             maxPerSource, metrics,
         };
         foreach (Option<string> option in removed)
@@ -111,7 +113,8 @@ internal static class ServeCommand
                 parse.GetValue(proxyProtocol),
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
                 parse.GetValue(maxPerSource),
-                parse.GetValue(metrics));
+                parse.GetValue(metrics),
+                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : Proxy.ProxyHeaderReader.DefaultTimeout);
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -127,7 +130,9 @@ internal static class ServeCommand
 
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
-        using var signals = new ShutdownSignals();
+        using var signals = new ShutdownSignals(logger: logger);
+        using CancellationTokenRegistration draining = signals.Token.Register(() => logger.LogInformation(
+            "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds));
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
@@ -146,7 +151,7 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout);
 
         IServerModel model = settings.Model switch
         {
@@ -160,14 +165,24 @@ internal static class ServeCommand
         ControlSocket? control = null;
         try
         {
-            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null) : null;
+            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
             if (metrics is not null)
             {
                 logger.LogInformation("metrics on {Url}", metrics.Url);
             }
 
             control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
-            await model.RunAsync(context, signals.Token).ConfigureAwait(false);
+            Task serving = model.RunAsync(context, signals.Token);
+            if (await Task.WhenAny(serving, signals.StopNow).ConfigureAwait(false) != serving)
+            {
+                // The drain is abandoned: its clients and workers go now.
+                string second = await signals.StopNow.ConfigureAwait(false);
+                logger.LogWarning("second {Signal} during the drain: stopping now", second);
+                ChildProcesses.KillAll();
+                return ShutdownSignals.ExitCodeFor(second);
+            }
+
+            await serving.ConfigureAwait(false);
         }
         catch (TimeoutException ex)
         {
@@ -195,11 +210,11 @@ internal static class ServeCommand
         return ExitCodes.Ok;
     }
 
-    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp)
+    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)
     {
         try
         {
-            return MetricsEndpoint.Start(where, board, udp);
+            return MetricsEndpoint.Start(where, board, udp, logger);
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)
         {
@@ -213,7 +228,7 @@ internal static class ServeCommand
         LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
         using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
         using var signals = new ShutdownSignals();
-        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd")), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd"), settings.ProxyTimeout), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 

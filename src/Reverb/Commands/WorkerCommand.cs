@@ -29,6 +29,7 @@ internal static class WorkerCommand
         var logJson = new Option<bool>("--log-json");
         var proxyProtocol = new Option<bool>("--proxy-protocol");
         var maxPerSource = new Option<int>("--max-per-source");
+        var proxyTimeoutMs = new Option<long>("--proxy-timeout-ms");
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -46,18 +47,19 @@ internal static class WorkerCommand
         command.Options.Add(logJson);
         command.Options.Add(proxyProtocol);
         command.Options.Add(maxPerSource);
+        command.Options.Add(proxyTimeoutMs);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
             bool proxied = parse.GetValue(proxyProtocol);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource)).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), parse.GetValue(proxyTimeoutMs) is > 0 and var headerMs ? TimeSpan.FromMilliseconds(headerMs) : null).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, TimeSpan? proxyTimeout)
     {
         // Inherited from the master as a rule; set here too so a worker never depends on it.
         SocketEngineTuning.UseInlineCompletions();
@@ -65,6 +67,10 @@ internal static class WorkerCommand
         // The terminal's Ctrl-C reaches the whole process group; the master alone decides how to stop.
         using var ignoreInterrupt = System.Runtime.InteropServices.PosixSignalRegistration.Create(
             System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
+
+        // So does a hangup, which the master logs and ignores.
+        using var ignoreHangup = System.Runtime.InteropServices.PosixSignalRegistration.Create(
+            System.Runtime.InteropServices.PosixSignal.SIGHUP, context => context.Cancel = true);
         using ILoggerFactory logs = ReverbLogging.Create(level, format);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
         using var channel = new WorkerChannel(channelFd);
@@ -84,7 +90,7 @@ internal static class WorkerCommand
             return ExitCodes.Ok;
         }
 
-        await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger).RunAsync().ConfigureAwait(false);
+        await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger, proxyTimeout).RunAsync().ConfigureAwait(false);
 
         return ExitCodes.Ok;
     }

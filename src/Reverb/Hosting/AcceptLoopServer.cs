@@ -31,10 +31,11 @@ internal sealed class AcceptLoopServer : IDisposable
     private readonly PerSourceGate? _perSource;
 
     /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
-    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger)
+    /// <param name="proxyTimeout">--proxy-timeout; null: the default.</param>
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger, TimeSpan? proxyTimeout = null)
     {
         _perSource = admission is null ? null : new PerSourceGate(admission, Connections, logger);
-        _session = new ClientSession(echo, proxyProtocol, logger);
+        _session = new ClientSession(echo, proxyProtocol, logger, proxyTimeout);
         _listeners = listeners;
         _dispatch = dispatch;
         _maxClients = maxClients;
@@ -63,20 +64,8 @@ internal sealed class AcceptLoopServer : IDisposable
                     await _slots.WaitAsync(stopAccepting).ConfigureAwait(false);
                 }
 
-                Socket? client;
-                try
+                if (await ListenerAccept.AcceptIntoSlotAsync(listener, _slots, _outOfDescriptors, _logger, stopAccepting).ConfigureAwait(false) is not { } client)
                 {
-                    client = await ListenerAccept.AcceptOrSkipAsync(listener, _outOfDescriptors, _logger, stopAccepting).ConfigureAwait(false);
-                }
-                catch
-                {
-                    _slots.Release();
-                    throw;
-                }
-
-                if (client is null)
-                {
-                    _slots.Release();
                     continue;
                 }
 

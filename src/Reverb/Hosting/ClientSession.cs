@@ -14,12 +14,19 @@ internal sealed class ClientSession
     private readonly EchoOptions _echo;
     private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
+    private readonly TimeSpan _proxyTimeout;
 
-    public ClientSession(EchoOptions echo, bool proxyProtocol, ILogger logger)
+    // Anyone can connect without a header, as often as they like: the first rejection is logged at
+    // once, then at most one line a second counting the others.
+    private readonly LogThrottle _rejections = new(TimeSpan.FromSeconds(1));
+
+    /// <param name="proxyTimeout">How long a client may take to send its PROXY header; null: <see cref="ProxyHeaderReader.DefaultTimeout"/>.</param>
+    public ClientSession(EchoOptions echo, bool proxyProtocol, ILogger logger, TimeSpan? proxyTimeout = null)
     {
         _echo = echo;
         _proxyProtocol = proxyProtocol;
         _logger = logger;
+        _proxyTimeout = proxyTimeout ?? ProxyHeaderReader.DefaultTimeout;
     }
 
     /// <param name="peer">The TCP peer (the proxy itself, behind a proxy).</param>
@@ -33,11 +40,15 @@ internal sealed class ClientSession
             ProxyHeader header;
             try
             {
-                header = await ProxyHeaderReader.ReadAsync(socket, ProxyHeaderReader.DefaultTimeout, close).ConfigureAwait(false);
+                header = await ProxyHeaderReader.ReadAsync(socket, _proxyTimeout, close).ConfigureAwait(false);
             }
             catch (ProxyProtocolException ex)
             {
-                _logger.LogWarning("rejected {Peer}: {Reason}", peer, ex.Message);
+                if (_rejections.Allow(out long heldBack))
+                {
+                    ServerLog.RejectedProxyHeader(_logger, peer, ex.Message, LogThrottle.HeldBackNote(heldBack, "rejected"));
+                }
+
                 return new EchoResult(0, 0, TimeSpan.Zero, EchoEnd.Rejected);
             }
             catch (OperationCanceledException)

@@ -7,6 +7,7 @@ internal sealed class LogThrottle
 {
     private readonly TimeSpan _interval;
     private long _last = long.MinValue;
+    private long _heldBack;
 
     public LogThrottle(TimeSpan interval) => _interval = interval;
 
@@ -22,4 +23,25 @@ internal sealed class LogThrottle
 
         return Interlocked.CompareExchange(ref _last, now, last) == last;
     }
+
+    /// <summary>
+    /// As <see cref="Allow()"/>, for events that are each worth a line: counts those held back, and
+    /// hands the count to the next line let through (see <see cref="HeldBackNote"/>).
+    /// </summary>
+    public bool Allow(out long heldBack)
+    {
+        if (!Allow())
+        {
+            Interlocked.Increment(ref _heldBack);
+            heldBack = 0;
+            return false;
+        }
+
+        heldBack = Interlocked.Exchange(ref _heldBack, 0);
+        return true;
+    }
+
+    /// <summary>"; N more {what} since the last such line", or nothing when none were held back.</summary>
+    public static string HeldBackNote(long heldBack, string what) =>
+        heldBack > 0 ? $"; {heldBack} more {what} since the last such line" : string.Empty;
 }

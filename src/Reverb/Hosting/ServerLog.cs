@@ -16,4 +16,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "refused {Peer}: that address already has {Max} connections (--max-conns-per-source){More}")]
     public static partial void RefusedPerSource(ILogger logger, string peer, int max, string more);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "rejected {Peer}: {Reason}{More}")]
+    public static partial void RejectedProxyHeader(ILogger logger, string peer, string reason, string more);
 }

@@ -6,12 +6,25 @@ namespace Reverb.Logging;
 /// <summary>Console logs for every reverb process (master and workers alike): one line per event.</summary>
 internal static class ReverbLogging
 {
+    /// <summary>Lines waiting for a slow console before new ones are dropped (a few hundred kB at most).</summary>
+    public const int MaxQueuedLines = 2048;
+
     public static ILoggerFactory Create(LogLevel minimum, LogFormat format = LogFormat.Text, bool toStandardError = false) => LoggerFactory.Create(builder =>
     {
         builder.SetMinimumLevel(minimum);
 
-        // Where standard output is a client's socket (inetd), every line must go to standard error.
-        builder.AddConsole(options => options.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None);
+        builder.AddConsole(options =>
+        {
+            // Where standard output is a client's socket (inetd), every line must go to standard error.
+            options.LogToStandardErrorThreshold = toStandardError ? LogLevel.Trace : LogLevel.None;
+
+            // The console is written by a thread of its own from a queue. When output is slow or
+            // blocked (a pipe nobody reads), a full queue would block every thread that logs, echo
+            // paths included: drop the line instead. The logger counts what it dropped and says so
+            // ("N message(s) dropped because of queue size limit") once writing resumes.
+            options.QueueFullMode = ConsoleLoggerQueueFullMode.DropWrite;
+            options.MaxQueueLength = MaxQueuedLines;
+        });
         if (format == LogFormat.Json)
         {
             builder.AddJsonConsole(ConfigureJson);

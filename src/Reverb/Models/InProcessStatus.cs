@@ -11,4 +11,7 @@ internal sealed class InProcessStatus : IStatusSource
 
     public Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken) =>
         Task.FromResult(new ModelStatus([.. _connections.Live().Select(ClientStatus.Of)], [], _connections.Totals(), 0));
+
+    public Task<ModelStatus> CaptureTotalsAsync(CancellationToken cancellationToken) =>
+        Task.FromResult(new ModelStatus([], [], _connections.Totals(), 0));
 }

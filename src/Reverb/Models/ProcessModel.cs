@@ -49,7 +49,7 @@ internal sealed class ProcessModel : IServerModel
         BufferSize: context.Echo.BufferSize,
         IdleTimeoutMs: (long)(context.Echo.IdleTimeout?.TotalMilliseconds ?? 0),
         DrainMs: (long)context.DrainTimeout.TotalMilliseconds,
-        ProxyTimeoutMs: (long)Proxy.ProxyHeaderReader.DefaultTimeout.TotalMilliseconds,
+        ProxyTimeoutMs: (long)(context.ProxyTimeout ?? Proxy.ProxyHeaderReader.DefaultTimeout).TotalMilliseconds,
         ProxyProtocol: context.ProxyProtocol,
         LogChunks: context.Echo.LogChunks && context.LogLevel <= LogLevel.Debug,
         LogJson: context.LogFormat == Logging.LogFormat.Json);

@@ -10,6 +10,7 @@ namespace Reverb.Models;
 /// <summary>What every model is given: a bound listener and the user's settings.</summary>
 /// <param name="MaxPerSource">--max-conns-per-source; 0: no limit.</param>
 /// <param name="Status">Where the model reports itself once running, for status and metrics.</param>
+/// <param name="ProxyTimeout">--proxy-timeout: how long a client may take to send its PROXY header; null: the default.</param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -23,7 +24,8 @@ internal sealed record ServeContext(
     LogFormat LogFormat,
     int MaxPerSource,
     StatusBoard Status,
-    ILogger Logger)
+    ILogger Logger,
+    TimeSpan? ProxyTimeout = null)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)

@@ -10,21 +10,22 @@ namespace Reverb.Monitoring;
 /// </summary>
 internal sealed class ControlSocket : IAsyncDisposable
 {
+    private const int MaxConcurrentRequests = 8;
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
 
     private readonly RequestListener _requests;
     private readonly string _path;
 
-    private ControlSocket(Socket listener, string path, StatusBoard board)
+    private ControlSocket(Socket listener, string path, StatusBoard board, ILogger logger)
     {
         _path = path;
-        _requests = new RequestListener(listener, AnswerTimeout, async (client, cancellationToken) =>
+        _requests = new RequestListener(listener, MaxConcurrentRequests, AnswerTimeout, async (client, cancellationToken) =>
         {
             ServerStatus status = await board.CaptureAsync(cancellationToken).ConfigureAwait(false);
             byte[] json = JsonSerializer.SerializeToUtf8Bytes(status, StatusJson.Default.ServerStatus);
             await client.SendAsync(json, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             client.Shutdown(SocketShutdown.Send);
-        });
+        }, logger);
     }
 
     /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
@@ -65,7 +66,7 @@ internal sealed class ControlSocket : IAsyncDisposable
         }
 
         logger.LogDebug("status socket: {Path}", path);
-        return new ControlSocket(listener, path, board);
+        return new ControlSocket(listener, path, board, logger);
     }
 
     public async ValueTask DisposeAsync()
@@ -83,15 +84,16 @@ internal sealed class ControlSocket : IAsyncDisposable
     /// <summary>Whether a server answers on <paramref name="path"/> (a socket left by a dead one does not).</summary>
     internal static bool IsAnswered(string path)
     {
-        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        // Non-blocking: a server whose queue is full (or a socket that never accepts) must not hang the probe.
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
         try
         {
             probe.Connect(new UnixDomainSocketEndPoint(path));
             return true;
         }
-        catch (SocketException)
+        catch (SocketException ex)
         {
-            return false;
+            return ex.SocketErrorCode is SocketError.WouldBlock or SocketError.InProgress;
         }
     }
 }

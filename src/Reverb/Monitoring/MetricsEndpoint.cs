@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text;
+using Microsoft.Extensions.Logging;
 using Prometheus;
 using Reverb.Hosting;
 
@@ -21,24 +22,29 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 {
     private const string ContentType = "text/plain; version=0.0.4; charset=utf-8";
     private const int MaxRequestHead = 8 * 1024;
-    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>Scrapers are few; more connections than this wait in the listen queue (64), the rest are not taken.</summary>
+    internal const int MaxConcurrentRequests = 16;
+
+    /// <summary>A whole request, answer included; a connection that sends nothing is closed after it.</summary>
+    internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
     private static readonly string[] KnownWorkerStates = ["starting", "idle", "reserved", "busy", "retiring", "serving", "not answering"];
 
     private readonly RequestListener _requests;
     private readonly CollectorRegistry _registry;
 
-    private MetricsEndpoint(Socket listener, CollectorRegistry registry)
+    private MetricsEndpoint(Socket listener, CollectorRegistry registry, ILogger logger)
     {
         _registry = registry;
-        _requests = new RequestListener(listener, RequestTimeout, AnswerAsync);
+        _requests = new RequestListener(listener, MaxConcurrentRequests, RequestTimeout, AnswerAsync, logger);
     }
 
     /// <summary>Serves the metrics; throws <see cref="ArgumentException"/> (bad address) or Commands.CliException (cannot listen).</summary>
-    public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp)
+    public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp, ILogger logger)
     {
         (string host, int port) = Parse(hostAndPort);
         Socket listener = ServerListener.Listen(ListenEndpoint.Resolve(host, port), backlog: 64);
-        return new MetricsEndpoint(listener, CreateRegistry(board, udp));
+        return new MetricsEndpoint(listener, CreateRegistry(board, udp), logger);
     }
 
     /// <summary>Where the metrics are served (with port 0, on the port the system picked).</summary>
@@ -82,7 +88,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 
         registry.AddBeforeCollectCallback(async cancellationToken =>
         {
-            ServerStatus status = await board.CaptureAsync(cancellationToken).ConfigureAwait(false);
+            ServerStatus status = await board.CaptureAsync(cancellationToken, totalsOnly: true).ConfigureAwait(false);
             StatusTotals t = status.Totals;
 
             // Counters only go up: a figure lost with a crashed worker must not make one fall.

@@ -33,11 +33,15 @@ internal sealed class StatusBoard
 
     public void Draining() => _state = "draining";
 
-    public async Task<ServerStatus> CaptureAsync(CancellationToken cancellationToken)
+    /// <param name="totalsOnly">Leave out the per-client rows (metrics): the model then asks its workers for totals alone.</param>
+    public async Task<ServerStatus> CaptureAsync(CancellationToken cancellationToken, bool totalsOnly = false)
     {
-        ModelStatus model = _source is { } source
-            ? await source.CaptureAsync(cancellationToken).ConfigureAwait(false)
-            : new ModelStatus([], [], default, 0);
+        ModelStatus model = _source switch
+        {
+            null => new ModelStatus([], [], default, 0),
+            { } source when totalsOnly => await source.CaptureTotalsAsync(cancellationToken).ConfigureAwait(false),
+            { } source => await source.CaptureAsync(cancellationToken).ConfigureAwait(false),
+        };
         (long Echoed, long Refused)? udp = _udp?.Invoke();
         var byState = model.Workers.GroupBy(w => w.State).ToDictionary(g => g.Key, g => g.Count());
         int pid = Environment.ProcessId;

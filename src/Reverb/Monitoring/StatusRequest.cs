@@ -6,13 +6,26 @@ namespace Reverb.Monitoring;
 /// <summary><c>reverb status</c>'s side of the status socket: finds the server and reads its answer.</summary>
 internal static class StatusRequest
 {
-    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(10);
+    /// <summary>For connecting and reading the whole answer: a server asks its workers for at most a second.</summary>
+    internal static readonly TimeSpan Timeout = TimeSpan.FromSeconds(5);
 
     /// <summary>The status socket of the server on <paramref name="port"/>, or of the only server running when it is null.</summary>
-    /// <exception cref="InvalidOperationException">No such server, or several and no port given; the message says which.</exception>
+    /// <exception cref="InvalidOperationException">No such server, or several and no port given, or a directory or socket that is not safely the user's; the message says which.</exception>
     public static string Locate(int? port)
     {
         string directory = ControlPath.Directory();
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                ControlPath.CheckTrusted(directory);
+            }
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new InvalidOperationException($"not asking: {ex.Message}");
+        }
+
         if (port is { } chosen)
         {
             string path = ControlPath.ForPort(chosen);
@@ -36,6 +49,15 @@ internal static class StatusRequest
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(Timeout);
+        try
+        {
+            ControlPath.CheckSocket(path);
+        }
+        catch (UnauthorizedAccessException ex)
+        {
+            throw new InvalidOperationException($"not asking: {ex.Message}");
+        }
+
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {

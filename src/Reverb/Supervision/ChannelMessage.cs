@@ -28,7 +28,11 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
         return new(ChannelMessageType.Client, source?.Port ?? -1, high, low, connectionId);
     }
 
-    public static ChannelMessage Query(long requestId) => new(ChannelMessageType.Query, 0, requestId, 0, 0);
+    /// <param name="totalsOnly">Ask for the totals alone, not one Report per open connection (Code = 1).</param>
+    public static ChannelMessage Query(long requestId, bool totalsOnly = false) => new(ChannelMessageType.Query, totalsOnly ? 1 : 0, requestId, 0, 0);
+
+    /// <summary>Whether a Query asks for the totals alone.</summary>
+    public bool TotalsOnly => Type == ChannelMessageType.Query && Code == 1;
 
     public static ChannelMessage Report(long requestId, LiveConnection connection)
     {

@@ -24,7 +24,7 @@ internal enum ChannelMessageType : byte
     /// <summary>Worker → master: the PROXY header named the real client. A,B = IPv6 (or IPv4-mapped) address, Code = port, C = connection id.</summary>
     Client = 7,
 
-    /// <summary>Master → worker: report your open connections and totals. A = request id.</summary>
+    /// <summary>Master → worker: report your open connections and totals. A = request id; Code = 1: the totals alone.</summary>
     Query = 8,
 
     /// <summary>Worker → master: one open connection. A,B = client address, Code = port (-1: unknown), C = bytes in, D = bytes out, E = connected since (Unix ms), F = request id.</summary>

@@ -47,6 +47,55 @@ internal static class ChildProcesses
         await Completes(allExited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
     }
 
+    /// <summary>SIGKILLs every child of this process (all its threads' children, from /proc), for a stop that cannot wait.</summary>
+    public static void KillAll()
+    {
+        // The whole tree first (the process model's clients are grandchildren), then every one of them:
+        // killing a parent first would hand its children to another reaper before they are found.
+        var tree = new List<int>();
+        var pending = new Stack<int>([Environment.ProcessId]);
+        while (pending.TryPop(out int parent))
+        {
+            foreach (int child in ChildrenOf(parent))
+            {
+                tree.Add(child);
+                pending.Push(child);
+            }
+        }
+
+        foreach (int pid in tree)
+        {
+            Interop.Libc.kill(pid, Interop.Libc.SIGKILL);
+        }
+    }
+
+    private static IEnumerable<int> ChildrenOf(int pid)
+    {
+        string tasks = $"/proc/{pid}/task";
+        if (!Directory.Exists(tasks))
+        {
+            yield break;
+        }
+
+        foreach (string thread in Directory.EnumerateDirectories(tasks))
+        {
+            string list;
+            try
+            {
+                list = File.ReadAllText(Path.Combine(thread, "children"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+
+            foreach (string child in list.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                yield return int.Parse(child, System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+    }
+
     public static void TryKill(Process process)
     {
         try

@@ -36,11 +36,11 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     private readonly PerSourceGate? _perSourceLog;
     private readonly LogThrottle _resourceNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _rejectionNotice = new(TimeSpan.FromSeconds(1));
+    private readonly TimeSpan _proxyTimeout;
     private readonly RestartDelay _restartDelay = new();
     private Forker? _forker;
     private int _generation;
     private long _crashes;
-    private long _unreportedRejections;
     private bool _stopping;
 
     public ForkSupervisor(ForkerSettings template, IReadOnlyList<Socket> listeners, ILogger logger)
@@ -49,6 +49,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         _listeners = listeners;
         _logger = logger;
         _namesClients = template.ProxyProtocol;
+        _proxyTimeout = TimeSpan.FromMilliseconds(template.ProxyTimeoutMs);
 
         // Room for every client at once, plus those reaped but not yet read by the master.
         _table = ChildTable.Create(template.MaxClients + 1024);
@@ -327,14 +328,10 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
     private void ReportRejection(string peer, int error)
     {
-        if (!_rejectionNotice.Allow())
+        if (_rejectionNotice.Allow(out long heldBack))
         {
-            Interlocked.Increment(ref _unreportedRejections);
-            return;
+            ServerLog.RejectedProxyHeader(_logger, peer, Proxy.ProxyHeaderErrorTexts.ToText((Proxy.ProxyHeaderError)error, _proxyTimeout), LogThrottle.HeldBackNote(heldBack, "rejected"));
         }
-
-        long more = Interlocked.Exchange(ref _unreportedRejections, 0);
-        ForkerLog.Rejected(_logger, peer, Proxy.ProxyHeaderErrorTexts.ToText((Proxy.ProxyHeaderError)error, TimeSpan.FromMilliseconds(_template.ProxyTimeoutMs)), more > 0 ? $"; {more} more rejected since the last such line" : string.Empty);
     }
 
     /// <summary>The one maintenance function: reap orphans, and name clients whose PROXY header has been read.</summary>

@@ -25,7 +25,4 @@ internal static partial class ForkerLog
 
     [LoggerMessage(EventId = 26, EventName = "KillingAfterDrain", Level = LogLevel.Warning, Message = "clients still open after the drain period; killing their processes")]
     public static partial void KillingAfterDrain(ILogger logger);
-
-    [LoggerMessage(EventId = 27, EventName = "ProxyRejected", Level = LogLevel.Warning, Message = "rejected {Peer}: {Reason}{More}")]
-    public static partial void Rejected(ILogger logger, string peer, string reason, string more);
 }

@@ -19,11 +19,14 @@ internal sealed class MultiplexWorker
     private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
     private readonly MasterAdmission? _admission;
+    private readonly TimeSpan? _proxyTimeout;
     private TimeSpan? _drain;
 
     /// <param name="maxPerSource">--max-conns-per-source, counted by the master across all workers; 0: no limit.</param>
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger)
+    /// <param name="proxyTimeout">--proxy-timeout; null: the default.</param>
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, TimeSpan? proxyTimeout = null)
     {
+        _proxyTimeout = proxyTimeout;
         _admission = maxPerSource > 0 ? new MasterAdmission(channel, maxPerSource) : null;
         _proxyProtocol = proxyProtocol;
         _channel = channel;
@@ -42,7 +45,7 @@ internal sealed class MultiplexWorker
 
         // Cancelled by the control loop, which runs for the worker's life and may outlive this method.
         var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger);
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _proxyTimeout);
         _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
 
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
@@ -65,7 +68,7 @@ internal sealed class MultiplexWorker
                     await stopAccepting.CancelAsync().ConfigureAwait(false);
                     break;
                 case ChannelMessageType.Query:
-                    WorkerStatusReply.Send(_channel, received.Message.A, connections);
+                    WorkerStatusReply.Send(_channel, received.Message, connections);
                     break;
                 case ChannelMessageType.Admitted:
                     _admission?.Answer(received.Message);

@@ -181,10 +181,15 @@ internal sealed class WorkerGroup : IStatusSource
     }
 
     /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
-    public async Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
+    public Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken) => CaptureAsync(totalsOnly: false, cancellationToken);
+
+    /// <summary>As <see cref="CaptureAsync(CancellationToken)"/>, but each worker sends one message, its totals, however many clients it has.</summary>
+    public Task<ModelStatus> CaptureTotalsAsync(CancellationToken cancellationToken) => CaptureAsync(totalsOnly: true, cancellationToken);
+
+    private async Task<ModelStatus> CaptureAsync(bool totalsOnly, CancellationToken cancellationToken)
     {
         WorkerHandle[] workers = LiveWorkers();
-        WorkerReport?[] reports = await Task.WhenAll(workers.Select(w => w.QueryAsync(TimeSpan.FromSeconds(1), cancellationToken))).ConfigureAwait(false);
+        WorkerReport?[] reports = await Task.WhenAll(workers.Select(w => w.QueryAsync(TimeSpan.FromSeconds(1), cancellationToken, totalsOnly))).ConfigureAwait(false);
         ConnectionTotals totals;
         lock (_gate)
         {

@@ -82,7 +82,8 @@ internal sealed class WorkerHandle : IDisposable
     }
 
     /// <summary>Asks the worker for its open connections and totals; null if it does not answer within <paramref name="timeout"/>.</summary>
-    public async Task<WorkerReport?> QueryAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    /// <param name="totalsOnly">Ask for the totals alone (the report then lists no clients).</param>
+    public async Task<WorkerReport?> QueryAsync(TimeSpan timeout, CancellationToken cancellationToken, bool totalsOnly = false)
     {
         if (!await _queryTurn.WaitAsync(timeout, cancellationToken).ConfigureAwait(false))
         {
@@ -101,7 +102,7 @@ internal sealed class WorkerHandle : IDisposable
                 _reported.Clear();
             }
 
-            if (!Channel.Send(ChannelMessage.Query(id)))
+            if (!Channel.Send(ChannelMessage.Query(id, totalsOnly)))
             {
                 return null;
             }

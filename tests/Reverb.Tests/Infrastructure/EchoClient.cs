@@ -16,17 +16,29 @@ public sealed class EchoClient : IDisposable
     public static Task<EchoClient> ConnectAsync(ReverbServer server) => ConnectFromAsync(server, null);
 
     /// <summary>Connects from a chosen local address (e.g. 127.0.0.2: another source on loopback).</summary>
-    public static async Task<EchoClient> ConnectFromAsync(ReverbServer server, System.Net.IPAddress? local)
+    public static Task<EchoClient> ConnectFromAsync(ReverbServer server, System.Net.IPAddress? local) =>
+        ConnectToAsync(new System.Net.IPEndPoint(System.Net.IPAddress.Parse(server.Host), server.Port), local);
+
+    /// <summary>Connects to any IPv4 echo server (a reverb started by other means, say).</summary>
+    public static async Task<EchoClient> ConnectToAsync(System.Net.IPEndPoint server, System.Net.IPAddress? local = null)
     {
         var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        if (local is not null)
+        try
         {
-            socket.Bind(new System.Net.IPEndPoint(local, 0));
-        }
+            if (local is not null)
+            {
+                socket.Bind(new System.Net.IPEndPoint(local, 0));
+            }
 
-        using var cts = new CancellationTokenSource(Timeout);
-        await socket.ConnectAsync(server.Host, server.Port, cts.Token);
-        return new EchoClient(socket);
+            using var cts = new CancellationTokenSource(Timeout);
+            await socket.ConnectAsync(server, cts.Token);
+            return new EchoClient(socket);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Sends <paramref name="data"/> while reading its echo concurrently; returns what came back.</summary>

@@ -48,10 +48,71 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public static Task<ReverbServer> StartAsync(params string[] arguments) => StartAsync(new Dictionary<string, string>(), arguments);
 
     /// <summary>As <see cref="StartAsync(string[])"/>, with extra environment variables.</summary>
-    public static Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<ReverbServer> StartAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        StartCommandAsync(environment, WithDefaults(arguments));
+
+    /// <summary>
+    /// As <see cref="StartAsync(string[])"/>, run by <paramref name="wrapper"/>, a command that execs
+    /// the rest of its arguments in its own process (e.g. <c>prlimit --nofile=1024:1024</c>), so the pid is reverb's.
+    /// </summary>
+    public static Task<ReverbServer> StartWrappedAsync(string[] wrapper, params string[] arguments)
     {
-        string[] host = arguments.Contains("--host") ? [] : ["--host", "127.0.0.1"];
-        ProcessStartInfo start = ReverbCommand.StartInfo(["serve", "0", .. host, .. arguments]);
+        ProcessStartInfo start = ReverbCommand.StartInfo(WithDefaults(arguments));
+        string[] command = [.. wrapper[1..], start.FileName, .. start.ArgumentList];
+        start.FileName = wrapper[0];
+        start.ArgumentList.Clear();
+        foreach (string argument in command)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return StartAsync(start);
+    }
+
+    /// <summary>
+    /// As <see cref="StartAsync(string[])"/> for a server that logs no "listening on" line (--quiet): on a
+    /// port found free just before, ready once it accepts a connection.
+    /// </summary>
+    public static async Task<ReverbServer> StartQuietAsync(params string[] arguments)
+    {
+        int port;
+        using (var probe = new TakenPort())
+        {
+            port = probe.Port;
+        }
+
+        var server = new ReverbServer(Process.Start(ReverbCommand.StartInfo(["serve", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", .. arguments]))!) { Port = port };
+        server.ReadOutput();
+        try
+        {
+            using var deadline = new CancellationTokenSource(StartTimeout);
+            while (true)
+            {
+                using var attempt = new System.Net.Sockets.Socket(System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+                try
+                {
+                    await attempt.ConnectAsync(System.Net.IPAddress.Loopback, port, deadline.Token);
+                    return server;
+                }
+                catch (System.Net.Sockets.SocketException) when (!server._process.HasExited)
+                {
+                    await Task.Delay(100, deadline.Token);
+                }
+            }
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static string[] WithDefaults(string[] arguments) =>
+        ["serve", "0", .. arguments.Contains("--host") ? [] : (string[])["--host", "127.0.0.1"], .. arguments];
+
+    private static Task<ReverbServer> StartCommandAsync(IReadOnlyDictionary<string, string> environment, string[] command)
+    {
+        ProcessStartInfo start = ReverbCommand.StartInfo(command);
         foreach ((string name, string value) in environment)
         {
             start.Environment[name] = value;
@@ -81,12 +142,8 @@ public sealed partial class ReverbServer : IAsyncDisposable
     private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
     {
 
-        var process = Process.Start(start)!;
-        var server = new ReverbServer(process);
-        process.OutputDataReceived += (_, e) => server.Add(e.Data);
-        process.ErrorDataReceived += (_, e) => server.Add(e.Data);
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
+        var server = new ReverbServer(Process.Start(start)!);
+        server.ReadOutput();
         try
         {
             string line = await server.WaitForLineAsync(readyLine, StartTimeout);
@@ -100,7 +157,21 @@ public sealed partial class ReverbServer : IAsyncDisposable
         }
     }
 
-    public async Task<string> WaitForLineAsync(string substring, TimeSpan timeout, int skip = 0)
+    /// <summary>How many lines have been logged so far: pass it as <c>after</c> to wait only for lines logged from now on.</summary>
+    public int LineCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _lines.Count;
+            }
+        }
+    }
+
+    /// <param name="skip">Matching lines to pass over first.</param>
+    /// <param name="after">Look only at lines logged after the first <paramref name="after"/> (see <see cref="LineCount"/>).</param>
+    public async Task<string> WaitForLineAsync(string substring, TimeSpan timeout, int skip = 0, int after = 0)
     {
         using var cts = new CancellationTokenSource(timeout);
         while (true)
@@ -109,7 +180,7 @@ public sealed partial class ReverbServer : IAsyncDisposable
             lock (_gate)
             {
                 int seen = 0;
-                foreach (string line in _lines)
+                foreach (string line in _lines.Skip(after))
                 {
                     if (line.Contains(substring, StringComparison.Ordinal) && seen++ >= skip)
                     {
@@ -189,6 +260,14 @@ public sealed partial class ReverbServer : IAsyncDisposable
         }
 
         _process.Dispose();
+    }
+
+    private void ReadOutput()
+    {
+        _process.OutputDataReceived += (_, e) => Add(e.Data);
+        _process.ErrorDataReceived += (_, e) => Add(e.Data);
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
     }
 
     private void Add(string? line)

@@ -158,7 +158,7 @@ public sealed class MetricsTests
     }
 
     /// <summary>The port the server picked for --metrics HOST:0, from its "metrics on" line.</summary>
-    private static async Task<int> MetricsPortAsync(ReverbServer server)
+    internal static async Task<int> MetricsPortAsync(ReverbServer server)
     {
         string line = await server.WaitForLineAsync("metrics on http://", Timeout);
         Match port = Regex.Match(line, @"metrics on http://\S+:(\d+)/metrics");
@@ -167,7 +167,7 @@ public sealed class MetricsTests
     }
 
     /// <summary>One scrape, as name{labels} → value (comments skipped).</summary>
-    private static async Task<Dictionary<string, double>> ScrapeAsync(int port)
+    internal static async Task<Dictionary<string, double>> ScrapeAsync(int port)
     {
         // As Prometheus sends it: by name, not the address given to --metrics.
         using var http = new HttpClient { Timeout = Timeout };

@@ -46,10 +46,12 @@ public sealed class ShutdownTests
         using var client = await EchoClient.ConnectAsync(server);
         Assert.Equal("a"u8.ToArray(), await client.RoundTripAsync("a"u8.ToArray()));
 
+        int before = server.LineCount;
         server.Signal(Signals.SIGTERM);
-        await server.WaitForLineAsync("reverb", TimeSpan.FromSeconds(5));
+        await server.WaitForLineAsync("SIGTERM: stopping; open clients have up to 20 s to finish", EchoClient.Timeout, after: before);
 
-        // Still served during the drain: a last exchange, then the client leaves by itself.
+        // The drain has begun (the line above is logged when the signal is taken): still served, a
+        // last exchange, then the client leaves by itself.
         byte[] last = Payloads.Random(100_000);
         Assert.Equal(last, await client.RoundTripAsync(last));
         client.Socket.Shutdown(SocketShutdown.Send);
