@@ -106,6 +106,55 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         }
     }
 
+    [Theory]
+    [InlineData("pingpong")]
+    [InlineData("churn")]
+    [InlineData("idle")]
+    public async Task Text_payloads_echo_cleanly_from_a_real_server(string workload)
+    {
+        using var json = await RunBenchAsync("--workload", workload, "--connections", "8", "--text");
+
+        var root = json.RootElement;
+        Assert.Equal("text", root.GetProperty("payload").GetString());
+        Assert.True(root.GetProperty("roundTrips").GetInt64() > 0 || root.GetProperty("echoed").GetInt64() == 8, $"{workload}: nothing echoed");
+        AssertNoFailures(root);
+    }
+
+    [Fact]
+    public async Task Text_payloads_are_still_verified_byte_for_byte()
+    {
+        await using var server = TestEchoServer.Start(TestEchoServer.EchoBehaviour.CorruptEveryChunk);
+        string jsonPath = Path.GetTempFileName();
+        try
+        {
+            var outcome = await ReverbProcess.RunAsync(
+                null, Limit, "bench", server.Host, server.Port.ToString(), "--connections", "2", "--size", "64", "--text",
+                "--duration", "300ms", "--warmup", "0", "--json", jsonPath);
+
+            Assert.Equal(1, outcome.ExitCode);
+            using var json = JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
+            Assert.True(json.RootElement.GetProperty("mismatches").GetInt64() > 0);
+        }
+        finally
+        {
+            File.Delete(jsonPath);
+        }
+    }
+
+    [SkippableFact]
+    public async Task The_classic_strlen_server_stalls_on_binary_payloads_and_echoes_text_ones()
+    {
+        using var classic = await ClassicForkServer.BuildAsync();
+        int port = await classic.StartAsync();
+
+        using var binary = await RunBenchAgainstAsync(port, expectClean: false, "--connections", "2", "--timeout", "500ms");
+        Assert.True(binary.RootElement.GetProperty("timeouts").GetInt64() > 0, "binary payloads came back from a server that stops at NUL");
+
+        using var text = await RunBenchAgainstAsync(port, expectClean: true, "--connections", "4", "--text");
+        Assert.True(text.RootElement.GetProperty("roundTrips").GetInt64() > 0);
+        AssertNoFailures(text.RootElement);
+    }
+
     [Fact]
     public async Task No_server_is_one_clear_line()
     {
@@ -141,14 +190,16 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         Assert.DoesNotContain("   at ", outcome.Stderr, StringComparison.Ordinal);
     }
 
-    private async Task<JsonDocument> RunBenchAsync(params string[] options)
+    private Task<JsonDocument> RunBenchAsync(params string[] options) => RunBenchAgainstAsync(_server.Port, expectClean: true, options);
+
+    private static async Task<JsonDocument> RunBenchAgainstAsync(int port, bool expectClean, params string[] options)
     {
         string jsonPath = Path.GetTempFileName();
         try
         {
-            string[] args = ["bench", _server.Host, _server.Port.ToString(), "--duration", "1s", "--warmup", "200ms", "--json", jsonPath, .. options];
+            string[] args = ["bench", "127.0.0.1", port.ToString(), "--duration", "1s", "--warmup", "200ms", "--json", jsonPath, .. options];
             var outcome = await ReverbProcess.RunAsync(null, Limit, args);
-            Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
+            Assert.True(!expectClean || outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
             Assert.Contains("mismatches", outcome.StdoutText, StringComparison.Ordinal); // the summary table
             return JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
         }
