@@ -78,9 +78,10 @@ observe() { # sets tree=(pid ...) without the master; one ps and one awk per cal
 # "PID STATE STARTTIME" of each live pid given (fields after the parenthesised command name, which may hold spaces).
 proc_states() {
   (($# > 0)) || return 0
-  local files=() p
-  for p in "$@"; do files+=("/proc/$p/stat"); done
-  awk '{ pid = $1; sub(/^[0-9]+ \(.*\) /, ""); print pid, $1, $20 }' "${files[@]}" 2>/dev/null || true
+  # getline skips a process that exited meanwhile (a missing file argument would stop awk).
+  printf '%s\n' "$@" | awk '{ f = "/proc/" $1 "/stat"
+    if ((getline line < f) > 0) { sub(/^[0-9]+ \(.*\) /, "", line); split(line, a, " "); print $1, a[1], a[20] }
+    close(f) }' 
 }
 
 kills=0

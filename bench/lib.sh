@@ -29,16 +29,22 @@ tree_pids() {
 }
 
 # "PROCS RSS_KIB PSS_KIB FDS" summed over a process tree (PSS from smaps_rollup: shared pages split fairly).
+# One awk reads every smaps_rollup with getline, which skips a process that exited meanwhile (awk would stop at
+# a missing file argument); xargs keeps the ls command lines short however large the tree.
 tree_usage() {
-  local pids; pids=$(tree_pids "$1")
-  local procs=0 rss=0 pss=0 fds=0 p
-  procs=$(wc -w <<<"$pids")
-  local rollups=() fddirs=()
-  for p in $pids; do rollups+=("/proc/$p/smaps_rollup"); fddirs+=("/proc/$p/fd"); done
-  read -r rss pss < <(awk '/^Rss:/ {r += $2} /^Pss:/ {s += $2} END {print r + 0, s + 0}' "${rollups[@]}" 2>/dev/null || true)
-  # Processes may exit between ps and here: their missing files are not an error.
-  fds=$({ find "${fddirs[@]}" -mindepth 1 -maxdepth 1 2>/dev/null || true; } | wc -l)
-  echo "$procs ${rss:-0} ${pss:-0} $fds"
+  local pids
+  pids=$(tree_pids "$1")
+  {
+    awk '{ f = "/proc/" $1 "/smaps_rollup"
+           while ((getline line < f) > 0) { split(line, a, " "); if (a[1] == "Rss:") r += a[2]; else if (a[1] == "Pss:") s += a[2] }
+           close(f) }
+         END { print "mem", r + 0, s + 0 }' <<<"$pids"
+    # shellcheck disable=SC2016
+    sed 's|.*|/proc/&/fd|' <<<"$pids" | xargs -r sh -c 'ls -U "$@" 2>/dev/null | grep -c "^[0-9]"' sh || true
+  } | awk -v procs="$(wc -w <<<"$pids")" '
+    $1 == "mem" { r += $2; s += $3; next }
+    { f += $1 }
+    END { print procs, r + 0, s + 0, f + 0 }'
 }
 
 # A port with no socket at all on it (listening, connected or in TIME_WAIT), from a random start, so servers
