@@ -37,10 +37,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ANCHORS_OUT="$scratch" bench/anchors.sh >/dev/null
-load="$scratch/echoload"
-resolve_reverb
-raise_nofile
+prepare_load "$scratch"
 nofile=$(ulimit -n)
 
 declare -A V # V[row|metric] = figure

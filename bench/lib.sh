@@ -1,6 +1,15 @@
 # Helpers shared by bench/fork-vs-classic.sh, bench/soak.sh and bench/chaos.sh (sourced, not run).
 # They read /proc and ps; nothing here starts load or servers by itself.
 
+# Common set-up of the load scripts: echoload and the C servers built into SCRATCH ($load is echoload),
+# REVERB_CMD resolved, the descriptor limit raised.
+prepare_load() {
+  ANCHORS_OUT="$1" bench/anchors.sh >/dev/null
+  load="$1/echoload"
+  resolve_reverb
+  raise_nofile
+}
+
 # REVERB_CMD: the reverb to run, as an array. REVERB may be a path or a command line such as
 # "dotnet /path/reverb.dll"; default artifacts/aot/reverb, published with NativeAOT if missing.
 resolve_reverb() {

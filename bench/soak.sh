@@ -33,10 +33,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ANCHORS_OUT="$scratch" bench/anchors.sh >/dev/null
-load="$scratch/echoload"
-resolve_reverb
-raise_nofile
+prepare_load "$scratch"
 port=$(free_port)
 "${REVERB_CMD[@]}" serve "$port" --host 127.0.0.1 --model "$model" --quiet "${extra[@]}" >"$scratch/server.log" 2>&1 &
 server_pid=$!
@@ -77,7 +74,7 @@ failures() {
   echo "$total_new"
 }
 
-printf '\n| t (s) | processes | RSS MiB | PSS MiB | descriptors | idle clients held | load errors+timeouts |\n|---:|---:|---:|---:|---:|---:|---:|\n'
+printf '\n| t (s) | processes | RSS MiB | PSS MiB | descriptors | TCP connections open | load errors+timeouts |\n|---:|---:|---:|---:|---:|---:|---:|\n'
 samples="$scratch/samples"
 while ((SECONDS < end)); do
   t=$((SECONDS - start))
@@ -90,10 +87,10 @@ while ((SECONDS < end)); do
   sleep $((every - 1))
   t=$((SECONDS - start))
   read -r procs rss pss fds < <(tree_usage "$server_pid")
-  held=$(ss -Htn state established "( sport = :$port )" | wc -l)
+  open=$(ss -Htn state established "( sport = :$port )" | wc -l)
   failed=$(failures)
   echo "$t $procs $rss $pss $fds" >>"$samples"
-  printf '| %d | %d | %s | %s | %d | %d | %d |\n' "$t" "$procs" "$(mib "$rss")" "$(mib "$pss")" "$fds" "$held" "$failed"
+  printf '| %d | %d | %s | %s | %d | %d | %d |\n' "$t" "$procs" "$(mib "$rss")" "$(mib "$pss")" "$fds" "$open" "$failed"
   sleep 1
 done
 for l in "${loops[@]}"; do wait "$l" 2>/dev/null || true; done
