@@ -21,6 +21,7 @@ internal static class BenchJsonWriter
         json.WriteNumber("size", settings.Size);
         json.WriteNumber("pipeline", settings.Pipeline);
         json.WriteNumber("seed", settings.Seed);
+        json.WriteString("payload", settings.PayloadDescription);
         json.WriteNumber("warmupSeconds", settings.Warmup.TotalSeconds);
         json.WriteNumber("durationSeconds", Math.Round(result.MeasuredSeconds, 3));
         WriteNumberOrNull(json, "roundTripsPerSecond", result.RoundTripsPerSecond);

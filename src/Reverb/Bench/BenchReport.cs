@@ -18,6 +18,7 @@ internal static class BenchReport
 
         Add(table, "connections", Integer(settings.Connections));
         Add(table, "size (bytes)", Integer(settings.Size));
+        Add(table, "payload", settings.Text ? "text (printable, ends in \\n)" : "binary (random, NULs included)");
         if (settings.Workload == BenchWorkload.Pingpong)
         {
             Add(table, "pipeline", Integer(settings.Pipeline));

@@ -12,7 +12,8 @@ internal sealed record BenchSettings(
     TimeSpan Warmup,
     int Pipeline,
     int Seed,
-    TimeSpan Timeout)
+    TimeSpan Timeout,
+    bool Text = false)
 {
     /// <summary>The most memory the payload patterns of all connections may take together.</summary>
     public const long MaxPayloadMemory = 1L << 30;
@@ -28,6 +29,9 @@ internal sealed record BenchSettings(
         BenchWorkload.Churn => 2,
         _ => 0,
     };
+
+    /// <summary>"text" (printable ASCII, newline-terminated messages) or "binary" (random bytes, NULs included).</summary>
+    public string PayloadDescription => Text ? "text" : "binary";
 
     /// <summary>How many connections of a sample the idle workload checks for an echo.</summary>
     public int IdleSampleSize => Math.Min(Connections, 100);

@@ -18,7 +18,7 @@ internal sealed class ChurnWorker
     {
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
-        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, 2);
+        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, 2, context.Settings.Text);
         _verifier = new EchoVerifier(_pattern);
         _receiveBuffer = new byte[_pattern.MessageSize];
     }

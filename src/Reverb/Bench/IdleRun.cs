@@ -145,7 +145,7 @@ internal sealed class IdleRun : IBenchRun
     /// <summary>Sends one message on a held connection and checks the echo; returns how that went.</summary>
     private async Task<SampleCheck> CheckEchoAsync(Socket socket, int sampleIndex)
     {
-        var pattern = new PayloadPattern(_settings.Seed, sampleIndex, _settings.Size, 1);
+        var pattern = new PayloadPattern(_settings.Seed, sampleIndex, _settings.Size, 1, _settings.Text);
         var verifier = new EchoVerifier(pattern);
         byte[] buffer = ArrayPool<byte>.Shared.Rent(_settings.Size);
         using var timeout = new CancellationTokenSource(_settings.Timeout);

@@ -27,7 +27,7 @@ internal sealed class PingpongWorker
         _pipeline = context.Settings.Pipeline;
 
         // One slot more than the pipeline, so that each message differs from the one sent just before it.
-        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, _pipeline + 1);
+        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, context.Settings.Size, _pipeline + 1, context.Settings.Text);
         _verifier = new EchoVerifier(_pattern);
         _sendTimestamps = new long[_pipeline];
         _receiveBuffer = new byte[Math.Min(_pattern.Length, MaxReceiveBuffer)];

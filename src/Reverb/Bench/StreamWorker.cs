@@ -25,7 +25,7 @@ internal sealed class StreamWorker
         ArgumentNullException.ThrowIfNull(context);
         _context = context;
         int size = context.Settings.Size;
-        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, size, RingSlots(size));
+        _pattern = new PayloadPattern(context.Settings.Seed, context.Index, size, RingSlots(size), context.Settings.Text);
         _verifier = new EchoVerifier(_pattern);
     }
 

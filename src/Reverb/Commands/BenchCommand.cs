@@ -32,6 +32,11 @@ internal static class BenchCommand
             Description = "Seed for the random payloads (the same seed sends the same bytes).",
             DefaultValueFactory = _ => 1,
         };
+        var text = new Option<bool>("--text")
+        {
+            Description = "Printable ASCII payloads, each message ending in a newline (like echoload --text), still verified "
+                + "byte for byte: for servers that are not binary-safe (e.g. that echo with strlen). Default: random bytes, NULs included.",
+        };
         var json = new Option<FileInfo?>("--json")
         {
             Description = "Also write the result as JSON to this file ('-': JSON only, on stdout).",
@@ -43,7 +48,7 @@ internal static class BenchCommand
             "Load-test an echo server (any echo server) and verify every echoed byte. "
             + "Exits 1 if any echo did not match what was sent.")
         {
-            host, port, workload, connections, size, pipeline, duration, warmup, timeout, seed, json,
+            host, port, workload, connections, size, pipeline, duration, warmup, timeout, seed, text, json,
         };
         command.SetAction((ParseResult parse, CancellationToken cancellationToken) => CliFailure.GuardAsync(async () =>
         {
@@ -58,7 +63,8 @@ internal static class BenchCommand
                 parse.GetValue(warmup),
                 parse.GetValue(pipeline),
                 parse.GetValue(seed),
-                parse.GetValue(timeout));
+                parse.GetValue(timeout),
+                parse.GetValue(text));
             if (settings.PayloadMemory > BenchSettings.MaxPayloadMemory)
             {
                 throw new CliException(

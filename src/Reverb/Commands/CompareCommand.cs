@@ -22,6 +22,14 @@ internal static class CompareCommand
             AllowMultipleArgumentsPerToken = false,
             Arity = ArgumentArity.ZeroOrMore,
         };
+        var text = new Option<string?>("--text")
+        {
+            Description = "Send printable, newline-terminated payloads (reverb bench --text) instead of random bytes with NULs: "
+                + "alone, to every server; with names, to those only, e.g. --text classic-fork for a server that echoes with strlen. "
+                + "The report says which servers ran with text payloads.",
+            HelpName = "NAME,NAME,...",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
         var duration = DurationParser.Option("--duration", null, "2s", "Measured time per step (idle: how long connections are held).", allowZero: false);
         var warmup = DurationParser.Option("--warmup", null, "1s", "Unmeasured run-in before each pingpong and churn step.", allowZero: true);
         var budget = new Option<TimeSpan?>("--budget")
@@ -65,7 +73,7 @@ internal static class CompareCommand
             "Run every model (and --peer servers) through the same bench workloads, one server at a time on loopback, "
             + "measuring the server's process tree too; writes a markdown report, PNG charts and results.json.")
         {
-            models, peers, duration, warmup, budget, connections, sizes, churn, idle, output, from,
+            models, peers, text, duration, warmup, budget, connections, sizes, churn, idle, output, from,
         };
         command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
@@ -87,7 +95,7 @@ internal static class CompareCommand
             }
 
             var settings = new CompareSettings(
-                servers,
+                WithTextPayloads(servers, parse.GetResult(text)),
                 new WorkloadPlan(parse.GetValue(connections)!, parse.GetValue(sizes)!, parse.GetValue(churn), parse.GetValue(idle)!),
                 parse.GetValue(duration),
                 parse.GetValue(warmup),
@@ -97,6 +105,24 @@ internal static class CompareCommand
             return await CompareSession.RunAsync(settings, cancellationToken).ConfigureAwait(false);
         });
         return command;
+    }
+
+    /// <summary>Marks the servers <c>--text</c> names (all of them when it names none) to get text payloads.</summary>
+    private static List<ServerDefinition> WithTextPayloads(List<ServerDefinition> servers, OptionResult? text)
+    {
+        if (text is null)
+        {
+            return servers;
+        }
+
+        string[] names = text.Tokens.Count == 0 ? [] : Split(text.Tokens[^1].Value);
+        if (names.FirstOrDefault(n => servers.All(s => s.Name != n)) is { } unknown)
+        {
+            throw new CliException(
+                $"--text: no server is named '{unknown}' (servers: {string.Join(", ", servers.Select(s => s.Name))})", ExitCodes.Usage);
+        }
+
+        return [.. servers.Select(s => names.Length == 0 || names.Contains(s.Name) ? s with { Text = true } : s)];
     }
 
     private static string[] Split(string text) =>

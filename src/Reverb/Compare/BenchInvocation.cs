@@ -23,11 +23,11 @@ internal static class BenchInvocation
     public const string StallTimeout = "2s";
 
     public static async Task<BenchOutcome> RunAsync(
-        WorkloadStep step, int port, TimeSpan duration, TimeSpan warmup, string jsonPath, CancellationToken cancellationToken)
+        WorkloadStep step, int port, bool text, TimeSpan duration, TimeSpan warmup, string jsonPath, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(step);
         File.Delete(jsonPath);
-        string[] arguments =
+        List<string> arguments =
         [
             "bench", "127.0.0.1", Text(port),
             "--workload", step.Workload,
@@ -38,6 +38,11 @@ internal static class BenchInvocation
             "--timeout", StallTimeout,
             "--json", jsonPath,
         ];
+        if (text)
+        {
+            arguments.Add("--text");
+        }
+
         using var process = Process.Start(ReverbExecutable.StartInfo(arguments))
             ?? throw new InvalidOperationException("could not start reverb bench");
         process.StandardInput.Close();

@@ -98,7 +98,7 @@ internal sealed class CompareRunner
                 }
 
                 _progress.Status($"{server.Name}: {step} ({i + 1}/{plan.Length}), {Elapsed()} of {Format(_budget)} budget");
-                StepResult result = await RunStepAsync(step, running, cancellationToken).ConfigureAwait(false);
+                StepResult result = await RunStepAsync(step, server, running, cancellationToken).ConfigureAwait(false);
                 steps.Add(result);
                 _progress.Line($"{server.Name,-12} {step,-28} {Summary(result)}");
                 if (result.Status == StepStatus.Failed && failure is null && (step.Workload == WorkloadStep.Idle || running.HasExited))
@@ -140,7 +140,7 @@ internal sealed class CompareRunner
         return null;
     }
 
-    private async Task<StepResult> RunStepAsync(WorkloadStep step, ServerUnderTest running, CancellationToken cancellationToken)
+    private async Task<StepResult> RunStepAsync(WorkloadStep step, ServerDefinition server, ServerUnderTest running, CancellationToken cancellationToken)
     {
         var elapsed = Stopwatch.StartNew();
         string json = Path.Combine(_scratch, "step.json");
@@ -149,7 +149,7 @@ internal sealed class CompareRunner
         var meter = ServerLoadMeter.Start(running.Pid);
         await using (meter.ConfigureAwait(false))
         {
-            outcome = await BenchInvocation.RunAsync(step, running.Port, _settings.Duration, _settings.Warmup, json, cancellationToken)
+            outcome = await BenchInvocation.RunAsync(step, running.Port, server.Text, _settings.Duration, _settings.Warmup, json, cancellationToken)
                 .ConfigureAwait(false);
             serverFigures = await meter.StopAsync().ConfigureAwait(false);
         }
@@ -204,6 +204,7 @@ internal sealed class CompareRunner
         Name = server.Name,
         Command = server.Description,
         IsPeer = server.IsPeer,
+        TextPayloads = server.Text,
         Steps = steps,
         Failure = failure,
     };

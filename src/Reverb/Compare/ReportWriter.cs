@@ -47,10 +47,16 @@ internal static class ReportWriter
         report.Append(results.SkippedForBudget > 0
             ? string.Create(CultureInfo.InvariantCulture, $"; **{results.SkippedForBudget} steps were skipped to stay inside the budget**\n")
             : "; no step was skipped for time\n");
-        report.Append("\n| server | started as |\n|---|---|\n");
+        report.Append("\n| server | started as | payloads |\n|---|---|---|\n");
         foreach (ServerResult server in results.Servers)
         {
-            report.Append(CultureInfo.InvariantCulture, $"| {server.Name} | `{server.Command}` |\n");
+            string payloads = server.TextPayloads ? "text (printable ASCII, each message ends in a newline)" : "binary (random bytes, NULs included)";
+            report.Append(CultureInfo.InvariantCulture, $"| {server.Name} | `{server.Command}` | {payloads} |\n");
+        }
+
+        if (results.Servers.Any(s => s.TextPayloads))
+        {
+            report.Append(CultureInfo.InvariantCulture, $"\nText payloads (`--text`) for {string.Join(", ", results.Servers.Where(s => s.TextPayloads).Select(s => s.Name))}: still verified byte for byte, but they never test binary safety.\n");
         }
 
         report.Append(

@@ -22,6 +22,12 @@ internal sealed record ServerDefinition(string Name, string? Model, string? Peer
 
     public bool IsPeer => PeerCommand is not null;
 
+    /// <summary>
+    /// Send printable, newline-terminated payloads (`reverb bench --text`) instead of random bytes with NULs, so a
+    /// server that is not binary-safe (one that echoes with strlen) can still be measured.
+    /// </summary>
+    public bool Text { get; init; }
+
     /// <summary>The most idle connections this server is asked to hold; null when it has no stated cap.</summary>
     public int? ClientCap => Model == "process" ? ProcessModelWorkerCap : null;
 

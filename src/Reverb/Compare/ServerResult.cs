@@ -9,6 +9,9 @@ internal sealed record ServerResult
 
     public required bool IsPeer { get; init; }
 
+    /// <summary>True when the bench sent it printable, newline-terminated payloads (`--text`) instead of random bytes.</summary>
+    public bool TextPayloads { get; init; }
+
     public required IReadOnlyList<StepResult> Steps { get; init; }
 
     /// <summary>Where and how the server stopped coping (its first failed idle step), or why it did not start.</summary>

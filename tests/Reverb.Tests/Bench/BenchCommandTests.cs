@@ -84,16 +84,35 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         AssertNoFailures(root);
     }
 
-    [Fact]
-    public async Task A_corrupting_server_is_caught_as_mismatches()
+    [Theory]
+    [InlineData("pingpong")]
+    [InlineData("churn")]
+    [InlineData("idle")]
+    public async Task Text_payloads_echo_cleanly_from_a_real_server(string workload)
+    {
+        using var json = await RunBenchAsync("--workload", workload, "--connections", "8", "--text");
+
+        var root = json.RootElement;
+        Assert.Equal("text", root.GetProperty("payload").GetString());
+        Assert.True(root.GetProperty("roundTrips").GetInt64() > 0 || root.GetProperty("echoed").GetInt64() == 8, $"{workload}: nothing echoed");
+        AssertNoFailures(root);
+    }
+
+    [Theory]
+    [InlineData("256", false)]
+    [InlineData("64", true)] // text payloads are verified byte for byte too
+    public async Task A_corrupting_server_is_caught_as_mismatches(string size, bool text)
     {
         await using var server = TestEchoServer.Start(TestEchoServer.EchoBehaviour.CorruptEveryChunk);
         string jsonPath = Path.GetTempFileName();
         try
         {
-            var outcome = await ReverbProcess.RunAsync(
-                null, Limit, "bench", server.Host, server.Port.ToString(), "--connections", "2", "--size", "256",
-                "--duration", "500ms", "--warmup", "0", "--json", jsonPath);
+            string[] args =
+            [
+                "bench", server.Host, server.Port.ToString(), "--connections", "2", "--size", size,
+                "--duration", "500ms", "--warmup", "0", "--json", jsonPath, .. text ? ["--text"] : Array.Empty<string>(),
+            ];
+            var outcome = await ReverbProcess.RunAsync(null, Limit, args);
 
             Assert.Equal(1, outcome.ExitCode);
             Assert.Contains("did not match what was sent", outcome.Stderr, StringComparison.Ordinal);
@@ -104,6 +123,20 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         {
             File.Delete(jsonPath);
         }
+    }
+
+    [SkippableFact]
+    public async Task The_classic_strlen_server_stalls_on_binary_payloads_and_echoes_text_ones()
+    {
+        using var classic = await ClassicForkServer.BuildAsync();
+        int port = await classic.StartAsync();
+
+        using var binary = await RunBenchAgainstAsync(port, expectClean: false, "--connections", "2", "--timeout", "500ms");
+        Assert.True(binary.RootElement.GetProperty("timeouts").GetInt64() > 0, "binary payloads came back from a server that stops at NUL");
+
+        using var text = await RunBenchAgainstAsync(port, expectClean: true, "--connections", "4", "--text");
+        Assert.True(text.RootElement.GetProperty("roundTrips").GetInt64() > 0);
+        AssertNoFailures(text.RootElement);
     }
 
     [Fact]
@@ -141,14 +174,16 @@ public sealed class BenchCommandTests : IClassFixture<AsyncReverbServer>
         Assert.DoesNotContain("   at ", outcome.Stderr, StringComparison.Ordinal);
     }
 
-    private async Task<JsonDocument> RunBenchAsync(params string[] options)
+    private Task<JsonDocument> RunBenchAsync(params string[] options) => RunBenchAgainstAsync(_server.Port, expectClean: true, options);
+
+    private static async Task<JsonDocument> RunBenchAgainstAsync(int port, bool expectClean, params string[] options)
     {
         string jsonPath = Path.GetTempFileName();
         try
         {
-            string[] args = ["bench", _server.Host, _server.Port.ToString(), "--duration", "1s", "--warmup", "200ms", "--json", jsonPath, .. options];
+            string[] args = ["bench", "127.0.0.1", port.ToString(), "--duration", "1s", "--warmup", "200ms", "--json", jsonPath, .. options];
             var outcome = await ReverbProcess.RunAsync(null, Limit, args);
-            Assert.True(outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
+            Assert.True(!expectClean || outcome.ExitCode == 0, $"exit {outcome.ExitCode}: {outcome.Stderr}");
             Assert.Contains("mismatches", outcome.StdoutText, StringComparison.Ordinal); // the summary table
             return JsonDocument.Parse(await File.ReadAllTextAsync(jsonPath));
         }

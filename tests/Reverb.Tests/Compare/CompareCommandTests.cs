@@ -78,11 +78,37 @@ public sealed partial class CompareCommandTests : IDisposable
         Assert.Contains("broken", File.ReadAllText(Path.Combine(_output.FullName, "report.md")), StringComparison.Ordinal);
     }
 
+    [SkippableFact]
+    public async Task The_classic_strlen_server_with_text_payloads_has_no_flagged_cells()
+    {
+        using var classic = await ClassicForkServer.BuildAsync();
+        CommandResult run = await ReverbCommand.RunAsync(
+            Limit,
+            "compare", "--models", "async", "--peer", $"classic-fork='{classic.Executable}' {{port}}", "--text", "classic-fork",
+            "--duration", "300ms", "--warmup", "100ms", "--connections", "1,4", "--sizes", "64", "--churn", "2", "--idle", "4",
+            "--out", _output.FullName);
+
+        Assert.True(run.ExitCode == 0, $"exit {run.ExitCode}: {run.Stderr}\n{run.Stdout}");
+        using var json = JsonDocument.Parse(File.ReadAllBytes(Path.Combine(_output.FullName, "results.json")));
+        JsonElement[] servers = [.. json.RootElement.GetProperty("servers").EnumerateArray()];
+        Assert.Equal([false, true], servers.Select(s => s.GetProperty("textPayloads").GetBoolean()));
+        AssertPositiveFigures(servers[1]); // every classic step Ok: no timeouts, no wrong echoes
+
+        string report = File.ReadAllText(Path.Combine(_output.FullName, "report.md"));
+        Assert.DoesNotContain(report.Split('\n'), line => line.StartsWith('|') && line.Contains('⚠', StringComparison.Ordinal));
+        Assert.Contains("None: every step ran, and every echo was right.", report, StringComparison.Ordinal);
+        Assert.Contains("| classic-fork |", report, StringComparison.Ordinal);
+        Assert.Contains("Text payloads (`--text`) for classic-fork:", report, StringComparison.Ordinal);
+        Assert.Matches(@"\| async \| `[^`]+` \| binary", report);
+        Assert.Matches(@"\| classic-fork \| `[^`]+` \| text", report);
+    }
+
     [Theory]
     [InlineData("--peer", "no-equals-sign")]
     [InlineData("--peer", "x=socat without a port placeholder")]
     [InlineData("--models", "process,forks")]
     [InlineData("--connections", "1,zero")]
+    [InlineData("--text", "no-such-server")]
     public async Task Bad_arguments_fail_with_one_line_and_usage_exit_code(string option, string value)
     {
         CommandResult run = await ReverbCommand.RunAsync(Limit, "compare", option, value, "--out", _output.FullName);
