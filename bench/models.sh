@@ -66,7 +66,7 @@ port=19400
 for m in "${models[@]}"; do
   port=$((port + 1))
   case $m in
-    process) measure "reverb --model process" $port "" "$reverb" serve $port --host 127.0.0.1 --quiet --model process --max-workers 1100 --max-spare 10 ;;
+    process) measure "reverb --model process" $port "" "$reverb" serve $port --host 127.0.0.1 --quiet --model process ;;
     workers|async) measure "reverb --model $m" $port 10000 "$reverb" serve $port --host 127.0.0.1 --quiet --model "$m" --max-clients 20000 ;;
     threads) measure "reverb --model threads" $port "" "$reverb" serve $port --host 127.0.0.1 --quiet --model threads ;;
   esac

@@ -17,7 +17,7 @@ port=19700
 run() { # label binary model extra...
   local label=$1 bin=$2 model=$3; shift 3
   port=$((port + 1))
-  local extra=(); [[ $model == process ]] && extra=(--max-spare 64)
+  local extra=()
   "$bin" serve "$port" --host 127.0.0.1 --quiet --model "$model" "${extra[@]}" "$@" >/dev/null 2>&1 &
   local pid=$!
   wait_port "$port"; sleep 1

@@ -126,11 +126,6 @@ internal sealed class CompareRunner
             return "an earlier idle step failed";
         }
 
-        if (step.Workload == WorkloadStep.Idle && server.ClientCap is { } cap && step.Connections > cap)
-        {
-            return $"above the model's worker cap (--max-workers {cap:N0}): one process per client";
-        }
-
         if (_clock.Elapsed + WorkloadPlan.Estimate(step, _settings.Duration, _settings.Warmup) > _budget)
         {
             _skippedForBudget++;

@@ -12,12 +12,6 @@ internal sealed record ServerDefinition(string Name, string? Model, string? Peer
     /// <summary>The placeholder a peer command must contain.</summary>
     public const string PortPlaceholder = "{port}";
 
-    /// <summary>
-    /// The process model forks one worker per client, so it holds at most this many clients. Raised from the
-    /// server's default (256) so pingpong at 1,000 connections fits; idle steps above it are skipped, not failed.
-    /// </summary>
-    public const int ProcessModelWorkerCap = 1100;
-
     private static readonly string[] KnownModels = ["process", "workers", "threads", "async"];
 
     public bool IsPeer => PeerCommand is not null;
@@ -27,9 +21,6 @@ internal sealed record ServerDefinition(string Name, string? Model, string? Peer
     /// server that is not binary-safe (one that echoes with strlen) can still be measured.
     /// </summary>
     public bool Text { get; init; }
-
-    /// <summary>The most idle connections this server is asked to hold; null when it has no stated cap.</summary>
-    public int? ClientCap => Model == "process" ? ProcessModelWorkerCap : null;
 
     /// <summary>How the report shows where the server came from.</summary>
     public string Description => PeerCommand ?? $"reverb serve --model {Model}";

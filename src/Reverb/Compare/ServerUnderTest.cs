@@ -84,14 +84,7 @@ internal sealed class ServerUnderTest : IAsyncDisposable
             "serve", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", "--model", server.Model!, "--quiet",
             "--drain-timeout", $"{DrainTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)}s",
         ];
-        if (server.ClientCap is { } cap)
-        {
-            arguments.AddRange(["--max-workers", cap.ToString(CultureInfo.InvariantCulture), "--max-spare", "10"]);
-        }
-        else
-        {
-            arguments.AddRange(["--max-clients", "20000"]);
-        }
+        arguments.AddRange(["--max-clients", "20000"]);
 
         return ReverbExecutable.StartInfo(arguments);
     }

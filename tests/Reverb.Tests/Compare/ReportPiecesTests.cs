@@ -65,10 +65,9 @@ public sealed class ReportPiecesTests
     }
 
     [Fact]
-    public void Process_model_has_a_client_cap_and_the_others_do_not()
+    public void Only_the_four_models_are_known()
     {
-        Assert.Equal(ServerDefinition.ProcessModelWorkerCap, ServerDefinition.ForModel("process").ClientCap);
-        Assert.Null(ServerDefinition.ForModel("async").ClientCap);
+        Assert.Equal("process", ServerDefinition.ForModel("process").Model);
         Assert.Throws<CliException>(() => ServerDefinition.ForModel("fork"));
     }
 
