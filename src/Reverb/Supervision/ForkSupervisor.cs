@@ -66,8 +66,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         Posix.prctl(Posix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         Forker forker = Launch();
         Task ready = forker.Ready.Task;
-        Task exited = forker.Process.WaitForExitAsync(cancellationToken);
-        Task first = await Task.WhenAny(ready, exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
+        Task first = await Task.WhenAny(ready, forker.Exited, Task.Delay(timeout, cancellationToken)).ConfigureAwait(false);
         if (first != ready)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -89,8 +88,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         while (!stop.IsCancellationRequested)
         {
             Forker forker = _forker!;
-            Task exited = forker.Process.WaitForExitAsync(CancellationToken.None);
-            Task done = await Task.WhenAny(exited, nextTick).ConfigureAwait(false);
+            Task done = await Task.WhenAny(forker.Exited, nextTick).ConfigureAwait(false);
             if (done == nextTick)
             {
                 if (!await SafeTick(nextTick).ConfigureAwait(false))
@@ -162,7 +160,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
         if (forker is not null)
         {
-            await forker.Process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+            await ChildProcesses.Completes(forker.Exited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             await forker.Reader.ConfigureAwait(false);
             AdoptOrphans(forker);
             ReapOrphans();
@@ -551,6 +549,9 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         public TaskCompletionSource Ready { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public Task Reader { get; set; } = Task.CompletedTask;
+
+        /// <summary>Completes when the process has exited and been reaped (one wait for its whole life).</summary>
+        public Task Exited { get; } = process.WaitForExitAsync();
 
         public TimeSpan Uptime => Stopwatch.GetElapsedTime(_started);
 
