@@ -58,7 +58,7 @@ internal static class ServeCommand
         var proxyProtocol = new Option<bool>("--proxy-protocol") { Description = "expect a PROXY protocol header (v1 or v2, as HAProxy's send-proxy/send-proxy-v2 sends) on every connection: log the real client, reject connections without a valid one" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
-        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
+        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {UdpReflectionGuard.ServicePortsText}: services that answer anything, so a forged datagram would loop between them and this server forever (CVE-1999-0103, CVE-2024-2169); IPv6 sources are rate-limited per /64" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
         var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); counts the TCP peer, so behind a proxy it counts the proxy", 0, min: 0);
