@@ -28,6 +28,8 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _noThread = new(TimeSpan.FromSeconds(10));
+    private long _noThreadUnreported;
     private readonly PerSourceGate? _perSource;
 
     /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
@@ -152,7 +154,16 @@ internal sealed class AcceptLoopServer : IDisposable
                 IsBackground = true,
                 Name = "reverb client",
             };
-            thread.Start();
+            try
+            {
+                thread.Start();
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
+            {
+                // The system refused a thread (a pid or tasks limit, or memory): this client cannot be
+                // served; close it and free its place, and keep serving everyone else.
+                NoThread(client, ex);
+            }
         }
         else
         {
@@ -216,12 +227,32 @@ internal sealed class AcceptLoopServer : IDisposable
                 _perSource!.Release(endpoint!);
             }
 
-            _slots.Release();
-            if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
-            {
-                _drained.TrySetResult();
-            }
+            FreeSlot();
         }
+    }
+
+    private void FreeSlot()
+    {
+        _slots.Release();
+        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void NoThread(Socket client, Exception ex)
+    {
+        string peer = PeerName(client);
+        client.Dispose();
+        FreeSlot();
+        if (!_noThread.Allow())
+        {
+            Interlocked.Increment(ref _noThreadUnreported);
+            return;
+        }
+
+        long more = Interlocked.Exchange(ref _noThreadUnreported, 0);
+        ServerLog.NoThread(_logger, peer, ex.Message, more > 0 ? $"; {more} more since the last such line" : string.Empty);
     }
 
     private void NoticeAtCap()

@@ -16,4 +16,7 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Warning, Message = "refused {Peer}: that address already has {Max} connections (--max-conns-per-source){More}")]
     public static partial void RefusedPerSource(ILogger logger, string peer, int max, string more);
+
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "closed {Peer}: no thread could be started for it ({Reason}: a pid or tasks limit?); serving the others{More}")]
+    public static partial void NoThread(ILogger logger, string peer, string reason, string more);
 }
