@@ -67,7 +67,7 @@ internal static class WorkerCommand
             System.Runtime.InteropServices.PosixSignal.SIGINT, context => context.Cancel = true);
         using ILoggerFactory logs = ReverbLogging.Create(level, format);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
-        using var channel = new WorkerChannel(channelFd);
+        using var channel = new WorkerChannel(channelFd, logger);
 
         // SIGTERM may reach workers directly (a service manager signals the whole group): drain like the master would.
         using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(

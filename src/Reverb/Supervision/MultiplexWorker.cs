@@ -83,7 +83,14 @@ internal sealed class MultiplexWorker
         var listeners = new List<Socket>();
         await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
         {
-            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor >= 0)
+            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor < 0)
+            {
+                // Lost on the way (logged by the channel): exit, and the master starts a replacement.
+                listeners.ForEach(listener => listener.Dispose());
+                return null;
+            }
+
+            if (received.Message.Type == ChannelMessageType.Listen)
             {
                 listeners.Add(new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true)));
                 if (listeners.Count >= received.Message.B)

@@ -78,6 +78,9 @@ public sealed partial class ReverbServer : IAsyncDisposable
         return StartAsync(start, readyLine: "Listening on ");
     }
 
+    /// <summary>Starts a reverb command line built by the caller (e.g. a copy of the executable); ready at "listening on".</summary>
+    public static Task<ReverbServer> StartFromAsync(ProcessStartInfo start) => StartAsync(start);
+
     private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
     {
 
