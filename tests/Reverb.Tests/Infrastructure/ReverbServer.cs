@@ -93,7 +93,9 @@ public sealed partial class ReverbServer : IAsyncDisposable
         try
         {
             string line = await server.WaitForLineAsync(readyLine, StartTimeout);
-            server.Port = int.Parse(ListeningPort().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+            // A launcher listening on a Unix-domain socket names no port.
+            Match port = ListeningPort().Match(line);
+            server.Port = port.Success ? int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
             return server;
         }
         catch
