@@ -61,7 +61,15 @@ internal static class ServeCommand
         var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {UdpReflectionGuard.ServicePortsText}: services that answer anything, so a forged datagram would loop between them and this server forever (CVE-1999-0103, CVE-2024-2169); IPv6 sources are rate-limited per /64" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
-        var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); counts the TCP peer, so behind a proxy it counts the proxy", 0, min: 0);
+        var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); an IPv6 client counts by its /64; counts the TCP peer, except behind a --trusted-proxy, where it counts the real client its PROXY header names", 0, min: 0);
+        var trustedProxy = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "with --proxy-protocol: believe PROXY headers only from peers in this range (e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7); repeat for several; connections from other peers are rejected [default: any peer]",
+            HelpName = "CIDR",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = ParseTrustedProxies,
+        }.FromEnvironment(TryParseTrustedProxies, [], "address ranges separated by commas, e.g. 10.0.0.0/8,::1");
         var metrics = new Option<string?>("--metrics") { Description = "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100, [::]:9100 (IPv6 and IPv4) or :9100 (every IPv4 address)", HelpName = "host:port", CustomParser = ParseMetrics }
             .FromEnvironment(TryParseMetrics, null, "HOST:PORT, e.g. 127.0.0.1:9100");
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
@@ -71,13 +79,19 @@ internal static class ServeCommand
         {
             port, host, model, minSpare, maxSpare, maxWorkers, recycleAfter, workers, maxClients,
             idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, udp, udpRate,
-            maxPerSource, metrics,
+            maxPerSource, trustedProxy, metrics,
         };
         command.SetAction(async (parse, _) =>
         {
             if (parse.GetValue(minSpare) > parse.GetValue(maxSpare))
             {
                 throw new CliException("--min-spare must not exceed --max-spare", ExitCodes.Usage);
+            }
+
+            string[] trusted = parse.GetValue(trustedProxy) ?? [];
+            if (trusted.Length > 0 && !parse.GetValue(proxyProtocol))
+            {
+                throw new CliException("--trusted-proxy applies only with --proxy-protocol", ExitCodes.Usage);
             }
 
             if (parse.GetValue(inetd) && parse.GetValue(metrics) is not null)
@@ -102,7 +116,8 @@ internal static class ServeCommand
                 parse.GetValue(proxyProtocol),
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
                 parse.GetValue(maxPerSource),
-                parse.GetValue(metrics));
+                parse.GetValue(metrics),
+                Proxy.TrustedProxies.Parse(trusted));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -139,7 +154,7 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, maxClients, settings.DrainTimeout, pool, settings.Workers, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.TrustedProxies);
 
         IServerModel model = settings.Model switch
         {
@@ -206,7 +221,7 @@ internal static class ServeCommand
         LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
         using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
         using var signals = new ShutdownSignals();
-        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd")), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd"), settings.TrustedProxies), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -240,6 +255,35 @@ internal static class ServeCommand
     {
         hosts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return hosts.Length > 0;
+    }
+
+    private static bool TryParseTrustedProxies(string text, out string[] ranges)
+    {
+        ranges = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        try
+        {
+            Proxy.TrustedProxies.Parse(ranges);
+            return ranges.Length > 0;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static string[] ParseTrustedProxies(ArgumentResult result)
+    {
+        string[] ranges = [.. result.Tokens.Select(t => t.Value)];
+        try
+        {
+            Proxy.TrustedProxies.Parse(ranges);
+        }
+        catch (FormatException ex)
+        {
+            result.AddError($"--trusted-proxy: {ex.Message}");
+        }
+
+        return ranges;
     }
 
     private static bool TryParseDuration(string text, out TimeSpan? duration)

@@ -23,4 +23,5 @@ internal sealed record ServeSettings(
     bool ProxyProtocol,
     int? UdpRate,
     int MaxPerSource,
-    string? Metrics);
+    string? Metrics,
+    Proxy.TrustedProxies? TrustedProxies = null);

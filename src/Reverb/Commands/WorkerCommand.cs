@@ -29,6 +29,7 @@ internal static class WorkerCommand
         var logJson = new Option<bool>("--log-json");
         var proxyProtocol = new Option<bool>("--proxy-protocol");
         var maxPerSource = new Option<int>("--max-per-source");
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -46,18 +47,19 @@ internal static class WorkerCommand
         command.Options.Add(logJson);
         command.Options.Add(proxyProtocol);
         command.Options.Add(maxPerSource);
+        command.Options.Add(trustedProxy);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
             bool proxied = parse.GetValue(proxyProtocol);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource)).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), Proxy.TrustedProxies.Parse(parse.GetValue(trustedProxy) ?? [])).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, Proxy.TrustedProxies trusted)
     {
         // Inherited from the master as a rule; set here too so a worker never depends on it.
         SocketEngineTuning.UseInlineCompletions();
@@ -90,7 +92,7 @@ internal static class WorkerCommand
         }
         else
         {
-            await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger).RunAsync().ConfigureAwait(false);
+            await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger, trusted).RunAsync().ConfigureAwait(false);
         }
 
         return ExitCodes.Ok;

@@ -32,11 +32,15 @@ internal sealed class AcceptLoopServer : IDisposable
     private long _noThreadUnreported;
     private readonly PerSourceGate? _perSource;
 
-    /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
-    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger)
+    /// <param name="admission">
+    /// --max-conns-per-source: asked about every client before its first byte (behind a --trusted-proxy,
+    /// about the real client its header names, once read); null admits all.
+    /// </param>
+    /// <param name="trusted">--trusted-proxy: whose PROXY headers are believed; null: anyone's.</param>
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger, Proxy.TrustedProxies? trusted = null)
     {
         _perSource = admission is null ? null : new PerSourceGate(admission, Connections, logger);
-        _session = new ClientSession(echo, proxyProtocol, logger);
+        _session = new ClientSession(echo, proxyProtocol, logger, trusted);
         _listeners = listeners;
         _dispatch = dispatch;
         _maxClients = maxClients;
@@ -176,11 +180,15 @@ internal sealed class AcceptLoopServer : IDisposable
         string peer = PeerName(client);
         IPEndPoint? endpoint = PeerEndPoint(client);
         bool admitted = false;
+        IPEndPoint? admittedReal = null;
         LiveConnection? connection = null;
         EchoResult result = default;
+
+        // Behind a trusted proxy every client shares the proxy's address: count the real one, from its header.
+        bool countRealClient = _perSource is not null && _session.CountsRealClient(endpoint?.Address);
         try
         {
-            if (_perSource is not null && endpoint is not null)
+            if (_perSource is not null && endpoint is not null && !countRealClient)
             {
                 admitted = await _perSource.AdmitAsync(endpoint, peer, _closeConnections.Token).ConfigureAwait(false);
                 if (!admitted)
@@ -202,7 +210,8 @@ internal sealed class AcceptLoopServer : IDisposable
                     connection.Client = header.Source;
                     ServerLog.Proxied(_logger, real, _pid);
                 },
-                _closeConnections.Token).ConfigureAwait(false);
+                _closeConnections.Token,
+                countRealClient ? AdmitRealClientAsync : null).ConfigureAwait(false);
             ServerLog.Finished(_logger, connection.Name, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
         }
         catch (OperationCanceledException) when (_closeConnections.IsCancellationRequested)
@@ -227,7 +236,29 @@ internal sealed class AcceptLoopServer : IDisposable
                 _perSource!.Release(endpoint!);
             }
 
+            if (admittedReal is not null)
+            {
+                _perSource!.Release(admittedReal);
+            }
+
             FreeSlot();
+        }
+
+        async ValueTask<bool> AdmitRealClientAsync(Proxy.ProxyHeader header)
+        {
+            if (header.Source is not { } real)
+            {
+                // The proxy's own health check (LOCAL, UNKNOWN): no client to count.
+                return true;
+            }
+
+            if (!await _perSource!.AdmitAsync(real, $"{real} via {peer}", _closeConnections.Token).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            admittedReal = real;
+            return true;
         }
     }
 

@@ -19,11 +19,13 @@ internal sealed class MultiplexWorker
     private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
     private readonly MasterAdmission? _admission;
+    private readonly Proxy.TrustedProxies? _trusted;
     private TimeSpan? _drain;
 
     /// <param name="maxPerSource">--max-conns-per-source, counted by the master across all workers; 0: no limit.</param>
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger)
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, Proxy.TrustedProxies? trusted = null)
     {
+        _trusted = trusted;
         _admission = maxPerSource > 0 ? new MasterAdmission(channel, maxPerSource) : null;
         _proxyProtocol = proxyProtocol;
         _channel = channel;
@@ -42,7 +44,7 @@ internal sealed class MultiplexWorker
 
         // Cancelled by the control loop, which runs for the worker's life and may outlive this method.
         var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger);
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _trusted);
         _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
 
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));

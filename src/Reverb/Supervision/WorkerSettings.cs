@@ -7,7 +7,8 @@ namespace Reverb.Supervision;
 
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
 /// <param name="MaxPerSource">--max-conns-per-source (workers model: the worker asks the master about each client); 0: none.</param>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0)
+/// <param name="TrustedProxies">--trusted-proxy ranges (empty: any peer's PROXY header is believed).</param>
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0, IReadOnlyList<Proxy.CidrRange>? TrustedProxies = null)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -42,6 +43,12 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool Pr
         if (ProxyProtocol)
         {
             yield return "--proxy-protocol";
+        }
+
+        foreach (Proxy.CidrRange range in TrustedProxies ?? [])
+        {
+            yield return "--trusted-proxy";
+            yield return range.ToString();
         }
 
         if (Echo.LogChunks)
