@@ -36,6 +36,14 @@ public sealed class ServeCliTests
     }
 
     [Fact]
+    public async Task A_host_name_too_long_to_look_up_is_a_one_line_error()
+    {
+        // Refused by the resolver before any lookup (over 255 characters): no network traffic.
+        CommandResult result = await ReverbCommand.RunAsync(Timeout, "serve", "7000", "--host", new string('a', 300));
+        AssertCleanError(result, "not an IP address or a known host name", exitCode: 1);
+    }
+
+    [Fact]
     public async Task A_trusted_proxy_without_the_proxy_protocol_is_a_one_line_error()
     {
         CommandResult result = await ReverbCommand.RunAsync(new Dictionary<string, string> { ["REVERB_TRUSTED_PROXY"] = "10.0.0.0/8, ::1" }, Timeout, "serve", "7000");
