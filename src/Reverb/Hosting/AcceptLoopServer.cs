@@ -29,7 +29,6 @@ internal sealed class AcceptLoopServer : IDisposable
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _noThread = new(TimeSpan.FromSeconds(10));
-    private long _noThreadUnreported;
     private readonly PerSourceGate? _perSource;
 
     /// <param name="admission">
@@ -276,14 +275,10 @@ internal sealed class AcceptLoopServer : IDisposable
         string peer = PeerName(client);
         client.Dispose();
         FreeSlot();
-        if (!_noThread.Allow())
+        if (_noThread.Allow(out long held))
         {
-            Interlocked.Increment(ref _noThreadUnreported);
-            return;
+            ServerLog.NoThread(_logger, peer, ex.Message, LogThrottle.More(held));
         }
-
-        long more = Interlocked.Exchange(ref _noThreadUnreported, 0);
-        ServerLog.NoThread(_logger, peer, ex.Message, more > 0 ? $"; {more} more since the last such line" : string.Empty);
     }
 
     private void NoticeAtCap()

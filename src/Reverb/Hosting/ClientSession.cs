@@ -16,7 +16,6 @@ internal sealed class ClientSession
     private readonly bool _proxyProtocol;
     private readonly ILogger _logger;
     private readonly LogThrottle _untrustedNotice = new(TimeSpan.FromSeconds(10));
-    private long _untrustedUnreported;
 
     /// <param name="trusted">--trusted-proxy: whose headers are believed; null: anyone's.</param>
     public ClientSession(EchoOptions echo, bool proxyProtocol, ILogger logger, TrustedProxies? trusted = null)
@@ -94,13 +93,9 @@ internal sealed class ClientSession
     // A peer can repeat this at will: the first line at once, then at most one every 10 s with a count.
     private void NoticeUntrusted(string peer)
     {
-        if (!_untrustedNotice.Allow())
+        if (_untrustedNotice.Allow(out long held))
         {
-            Interlocked.Increment(ref _untrustedUnreported);
-            return;
+            ServerLog.UntrustedProxy(_logger, peer, LogThrottle.More(held));
         }
-
-        long more = Interlocked.Exchange(ref _untrustedUnreported, 0);
-        ServerLog.UntrustedProxy(_logger, peer, more > 0 ? $"; {more} more since the last such line" : string.Empty);
     }
 }

@@ -7,6 +7,7 @@ internal sealed class LogThrottle
 {
     private readonly TimeSpan _interval;
     private long _last = long.MinValue;
+    private long _held;
 
     public LogThrottle(TimeSpan interval) => _interval = interval;
 
@@ -22,4 +23,21 @@ internal sealed class LogThrottle
 
         return Interlocked.CompareExchange(ref _last, now, last) == last;
     }
+
+    /// <summary>As <see cref="Allow()"/>, counting the lines held back: <paramref name="held"/> is how many since the last one let through.</summary>
+    public bool Allow(out long held)
+    {
+        if (!Allow())
+        {
+            Interlocked.Increment(ref _held);
+            held = 0;
+            return false;
+        }
+
+        held = Interlocked.Exchange(ref _held, 0);
+        return true;
+    }
+
+    /// <summary>"; N more since the last such line", or nothing when none were held back.</summary>
+    public static string More(long held) => held > 0 ? $"; {held} more since the last such line" : string.Empty;
 }
