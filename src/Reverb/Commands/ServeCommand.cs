@@ -64,10 +64,18 @@ internal static class ServeCommand
         var proxyTimeout = new Option<TimeSpan?>("--proxy-timeout") { Description = "with --proxy-protocol: close a connection whose header has not arrived within this long [default: 10s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
             .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
-        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {string.Join(", ", UdpReflectionGuard.ServicePorts)} (loop protection)" }
+        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {UdpReflectionGuard.ServicePortsText}: services that answer anything, so a forged datagram would loop between them and this server forever (CVE-1999-0103, CVE-2024-2169); IPv6 sources are rate-limited per /64" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
         var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
-        var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); counts the TCP peer, so behind a proxy it counts the proxy", 0, min: 0);
+        var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); an IPv6 client counts by its /64; counts the TCP peer, except behind a --trusted-proxy, where it counts the real client its PROXY header names", 0, min: 0);
+        var trustedProxy = new Option<string[]>("--trusted-proxy")
+        {
+            Description = "with --proxy-protocol: believe PROXY headers only from peers in this range (e.g. 10.0.0.0/8, 2001:db8::/32, 192.0.2.7); repeat for several; connections from other peers are rejected [default: any peer]",
+            HelpName = "CIDR",
+            Arity = ArgumentArity.OneOrMore,
+            AllowMultipleArgumentsPerToken = false,
+            CustomParser = ParseTrustedProxies,
+        }.FromEnvironment(TryParseTrustedProxies, [], "address ranges separated by commas, e.g. 10.0.0.0/8,::1");
         var metrics = new Option<string?>("--metrics") { Description = "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9100, [::]:9100 (IPv6 and IPv4) or :9100 (every IPv4 address)", HelpName = "host:port", CustomParser = ParseMetrics }
             .FromEnvironment(TryParseMetrics, null, "HOST:PORT, e.g. 127.0.0.1:9100");
         var logFormat = new Option<LogFormat?>("--log-format") { Description = "text (one line per event) or json (one JSON object per line, for log collectors) [default: text]", HelpName = "text|json", CustomParser = ParseLogFormat }
@@ -77,7 +85,7 @@ internal static class ServeCommand
         {
             port, host, model, clientsPerProcess, workers, maxClients,
             idleTimeout, drainTimeout, backlog, bufferSize, verbose, quiet, logFormat, inetd, proxyProtocol, proxyTimeout, udp, udpRate,
-            maxPerSource, metrics,
+            maxPerSource, trustedProxy, metrics,
         };
         foreach (Option<string> option in removed)
         {
@@ -86,6 +94,12 @@ internal static class ServeCommand
 
         command.SetAction(async (parse, _) =>
         {
+            string[] trusted = parse.GetValue(trustedProxy) ?? [];
+            if (trusted.Length > 0 && !parse.GetValue(proxyProtocol))
+            {
+                throw new CliException("--trusted-proxy applies only with --proxy-protocol", ExitCodes.Usage);
+            }
+
             if (parse.GetValue(inetd) && parse.GetValue(metrics) is not null)
             {
                 throw new CliException("--metrics does not apply with --inetd (a process per connection)", ExitCodes.Usage);
@@ -114,7 +128,8 @@ internal static class ServeCommand
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
                 parse.GetValue(maxPerSource),
                 parse.GetValue(metrics),
-                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : Proxy.ProxyHeaderReader.DefaultTimeout);
+                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : Proxy.ProxyHeaderReader.DefaultTimeout,
+                Proxy.TrustedProxies.Parse(trusted));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -151,7 +166,7 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
 
         IServerModel model = settings.Model switch
         {
@@ -228,7 +243,7 @@ internal static class ServeCommand
         LogLevel level = InetdConnection.StandardErrorIsSeparate() ? settings.LogLevel : LogLevel.None;
         using ILoggerFactory logs = ReverbLogging.Create(level, settings.LogFormat, toStandardError: true);
         using var signals = new ShutdownSignals();
-        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd"), settings.ProxyTimeout), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
+        await InetdConnection.ServeAsync(new ClientSession(settings.Echo, settings.ProxyProtocol, logs.CreateLogger("reverb.inetd"), settings.ProxyTimeout, settings.TrustedProxies), settings.DrainTimeout, logs.CreateLogger("reverb.inetd"), signals.Token).ConfigureAwait(false);
         return ExitCodes.Ok;
     }
 
@@ -270,6 +285,35 @@ internal static class ServeCommand
     {
         hosts = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return hosts.Length > 0;
+    }
+
+    private static bool TryParseTrustedProxies(string text, out string[] ranges)
+    {
+        ranges = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        try
+        {
+            Proxy.TrustedProxies.Parse(ranges);
+            return ranges.Length > 0;
+        }
+        catch (FormatException)
+        {
+            return false;
+        }
+    }
+
+    private static string[] ParseTrustedProxies(ArgumentResult result)
+    {
+        string[] ranges = [.. result.Tokens.Select(t => t.Value)];
+        try
+        {
+            Proxy.TrustedProxies.Parse(ranges);
+        }
+        catch (FormatException ex)
+        {
+            result.AddError($"--trusted-proxy: {ex.Message}");
+        }
+
+        return ranges;
     }
 
     private static bool TryParseDuration(string text, out TimeSpan? duration)

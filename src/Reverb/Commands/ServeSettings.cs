@@ -24,4 +24,5 @@ internal sealed record ServeSettings(
     int? UdpRate,
     int MaxPerSource,
     string? Metrics,
-    TimeSpan ProxyTimeout);
+    TimeSpan ProxyTimeout,
+    Proxy.TrustedProxies? TrustedProxies = null);

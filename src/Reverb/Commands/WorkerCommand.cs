@@ -30,6 +30,7 @@ internal static class WorkerCommand
         var proxyProtocol = new Option<bool>("--proxy-protocol");
         var maxPerSource = new Option<int>("--max-per-source");
         var proxyTimeoutMs = new Option<long>("--proxy-timeout-ms");
+        var trustedProxy = new Option<string[]>("--trusted-proxy") { AllowMultipleArgumentsPerToken = false };
 
         var command = new Command("worker", "Internal: a worker process started by a reverb master.")
         {
@@ -48,18 +49,19 @@ internal static class WorkerCommand
         command.Options.Add(proxyProtocol);
         command.Options.Add(maxPerSource);
         command.Options.Add(proxyTimeoutMs);
+        command.Options.Add(trustedProxy);
 
         command.SetAction(async (parse, _) =>
         {
             long idleMs = parse.GetValue(idleTimeoutMs);
             bool proxied = parse.GetValue(proxyProtocol);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), parse.GetValue(proxyTimeoutMs) is > 0 and var headerMs ? TimeSpan.FromMilliseconds(headerMs) : null).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), parse.GetValue(proxyTimeoutMs) is > 0 and var headerMs ? TimeSpan.FromMilliseconds(headerMs) : null, Proxy.TrustedProxies.Parse(parse.GetValue(trustedProxy) ?? [])).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, TimeSpan? proxyTimeout)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, TimeSpan? proxyTimeout, Proxy.TrustedProxies trusted)
     {
         // Inherited from the master as a rule; set here too so a worker never depends on it.
         SocketEngineTuning.UseInlineCompletions();
@@ -73,7 +75,7 @@ internal static class WorkerCommand
             System.Runtime.InteropServices.PosixSignal.SIGHUP, context => context.Cancel = true);
         using ILoggerFactory logs = ReverbLogging.Create(level, format);
         ILogger logger = logs.CreateLogger($"reverb.worker[{Environment.ProcessId}]");
-        using var channel = new WorkerChannel(channelFd);
+        using var channel = new WorkerChannel(channelFd, logger);
 
         // SIGTERM may reach workers directly (a service manager signals the whole group): drain like the master would.
         using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(
@@ -90,7 +92,7 @@ internal static class WorkerCommand
             return ExitCodes.Ok;
         }
 
-        await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger, proxyTimeout).RunAsync().ConfigureAwait(false);
+        await new MultiplexWorker(channel, echo, proxyProtocol, maxClients, maxPerSource, logger, proxyTimeout, trusted).RunAsync().ConfigureAwait(false);
 
         return ExitCodes.Ok;
     }

@@ -20,4 +20,7 @@ internal enum EchoEnd
 
     /// <summary>Refused before any echo: a PROXY protocol header was required and missing or malformed.</summary>
     Rejected = 6,
+
+    /// <summary>Refused before any echo: the real client behind a trusted proxy already had --max-conns-per-source connections.</summary>
+    RefusedPerSource = 7,
 }

@@ -11,6 +11,7 @@ internal static class EchoEndNames
         EchoEnd.Shutdown => "server shutdown",
         EchoEnd.Error => "error",
         EchoEnd.Rejected => "rejected (no valid PROXY header)",
+        EchoEnd.RefusedPerSource => "refused (--max-conns-per-source)",
         _ => "unknown",
     };
 }

@@ -31,7 +31,7 @@ internal struct ChildReport
     public static unsafe bool TryReceive(int socket, out ChildReport report)
     {
         ChildReport received = default;
-        int length = UnixChannelSocket.Receive(socket, new Span<byte>(&received, sizeof(ChildReport)), out int fd);
+        int length = UnixChannelSocket.Receive(socket, new Span<byte>(&received, sizeof(ChildReport)), out int fd, out _);
         if (fd >= 0)
         {
             Posix.close(fd);

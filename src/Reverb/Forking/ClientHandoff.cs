@@ -55,7 +55,7 @@ internal static unsafe class ClientHandoff
             if (fds[0].Revents != 0)
             {
                 int received;
-                int length = UnixChannelSocket.Receive(socket, new Span<byte>(&received, sizeof(int)), out client);
+                int length = UnixChannelSocket.Receive(socket, new Span<byte>(&received, sizeof(int)), out client, out _);
                 slot = received;
                 return length == sizeof(int) && received != Retire && client >= 0;
             }

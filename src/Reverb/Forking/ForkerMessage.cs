@@ -43,7 +43,7 @@ internal struct ForkerMessage
     public static unsafe bool TryReceive(int channel, out ForkerMessage message)
     {
         ForkerMessage received = default;
-        int length = UnixChannelSocket.Receive(channel, new Span<byte>(&received, sizeof(ForkerMessage)), out int fd);
+        int length = UnixChannelSocket.Receive(channel, new Span<byte>(&received, sizeof(ForkerMessage)), out int fd, out _);
         if (fd >= 0)
         {
             Libc.close(fd);

@@ -28,14 +28,19 @@ internal sealed class AcceptLoopServer : IDisposable
     private bool _draining;
     private readonly LogThrottle _capNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _outOfDescriptors = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _noThread = new(TimeSpan.FromSeconds(10));
     private readonly PerSourceGate? _perSource;
 
-    /// <param name="admission">--max-conns-per-source: asked about every client before its first byte; null admits all.</param>
+    /// <param name="admission">
+    /// --max-conns-per-source: asked about every client before its first byte (behind a --trusted-proxy,
+    /// about the real client its header names, once read); null admits all.
+    /// </param>
     /// <param name="proxyTimeout">--proxy-timeout; null: the default.</param>
-    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger, TimeSpan? proxyTimeout = null)
+    /// <param name="trusted">--trusted-proxy: whose PROXY headers are believed; null: anyone's.</param>
+    public AcceptLoopServer(IReadOnlyList<Socket> listeners, ConnectionDispatch dispatch, EchoOptions echo, bool proxyProtocol, int maxClients, IConnectionAdmission? admission, ILogger logger, TimeSpan? proxyTimeout = null, Proxy.TrustedProxies? trusted = null)
     {
         _perSource = admission is null ? null : new PerSourceGate(admission, Connections, logger);
-        _session = new ClientSession(echo, proxyProtocol, logger, proxyTimeout);
+        _session = new ClientSession(echo, proxyProtocol, logger, proxyTimeout, trusted);
         _listeners = listeners;
         _dispatch = dispatch;
         _maxClients = maxClients;
@@ -141,7 +146,16 @@ internal sealed class AcceptLoopServer : IDisposable
                 IsBackground = true,
                 Name = "reverb client",
             };
-            thread.Start();
+            try
+            {
+                thread.Start();
+            }
+            catch (Exception ex) when (ex is OutOfMemoryException or ThreadStartException)
+            {
+                // The system refused a thread (a pid or tasks limit, or memory): this client cannot be
+                // served; close it and free its place, and keep serving everyone else.
+                NoThread(client, ex);
+            }
         }
         else
         {
@@ -154,11 +168,15 @@ internal sealed class AcceptLoopServer : IDisposable
         string peer = PeerName(client);
         IPEndPoint? endpoint = PeerEndPoint(client);
         bool admitted = false;
+        IPEndPoint? admittedReal = null;
         LiveConnection? connection = null;
         EchoResult result = default;
+
+        // Behind a trusted proxy every client shares the proxy's address: count the real one, from its header.
+        bool countRealClient = _perSource is not null && _session.CountsRealClient(endpoint?.Address);
         try
         {
-            if (_perSource is not null && endpoint is not null)
+            if (_perSource is not null && endpoint is not null && !countRealClient)
             {
                 admitted = await _perSource.AdmitAsync(endpoint, peer, _closeConnections.Token).ConfigureAwait(false);
                 if (!admitted)
@@ -180,7 +198,8 @@ internal sealed class AcceptLoopServer : IDisposable
                     connection.Client = header.Source;
                     ServerLog.Proxied(_logger, real, _pid);
                 },
-                _closeConnections.Token).ConfigureAwait(false);
+                _closeConnections.Token,
+                countRealClient ? AdmitRealClientAsync : null).ConfigureAwait(false);
             ServerLog.Finished(_logger, connection.Name, _pid, result.BytesIn, result.BytesOut, result.Duration.TotalSeconds, result.End.ToText());
         }
         catch (OperationCanceledException) when (_closeConnections.IsCancellationRequested)
@@ -205,11 +224,49 @@ internal sealed class AcceptLoopServer : IDisposable
                 _perSource!.Release(endpoint!);
             }
 
-            _slots.Release();
-            if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
+            if (admittedReal is not null)
             {
-                _drained.TrySetResult();
+                _perSource!.Release(admittedReal);
             }
+
+            FreeSlot();
+        }
+
+        async ValueTask<bool> AdmitRealClientAsync(Proxy.ProxyHeader header)
+        {
+            if (header.Source is not { } real)
+            {
+                // The proxy's own health check (LOCAL, UNKNOWN): no client to count.
+                return true;
+            }
+
+            if (!await _perSource!.AdmitAsync(real, $"{real} via {peer}", _closeConnections.Token).ConfigureAwait(false))
+            {
+                return false;
+            }
+
+            admittedReal = real;
+            return true;
+        }
+    }
+
+    private void FreeSlot()
+    {
+        _slots.Release();
+        if (Interlocked.Decrement(ref _active) == 0 && Volatile.Read(ref _draining))
+        {
+            _drained.TrySetResult();
+        }
+    }
+
+    private void NoThread(Socket client, Exception ex)
+    {
+        string peer = PeerName(client);
+        client.Dispose();
+        FreeSlot();
+        if (_noThread.Allow(out long held))
+        {
+            ServerLog.NoThread(_logger, peer, ex.Message, LogThrottle.More(held));
         }
     }
 

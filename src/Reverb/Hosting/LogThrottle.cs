@@ -44,4 +44,7 @@ internal sealed class LogThrottle
     /// <summary>"; N more {what} since the last such line", or nothing when none were held back.</summary>
     public static string HeldBackNote(long heldBack, string what) =>
         heldBack > 0 ? $"; {heldBack} more {what} since the last such line" : string.Empty;
+
+    /// <summary>"; N more since the last such line", or nothing when none were held back.</summary>
+    public static string More(long held) => HeldBackNote(held, "rejected").Replace(" rejected", string.Empty, StringComparison.Ordinal);
 }

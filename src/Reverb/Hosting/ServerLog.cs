@@ -19,4 +19,9 @@ internal static partial class ServerLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "rejected {Peer}: {Reason}{More}")]
     public static partial void RejectedProxyHeader(ILogger logger, string peer, string reason, string more);
+    [LoggerMessage(EventId = 21, Level = LogLevel.Error, Message = "closed {Peer}: no thread could be started for it ({Reason}: a pid or tasks limit?); serving the others{More}")]
+    public static partial void NoThread(ILogger logger, string peer, string reason, string more);
+
+    [LoggerMessage(EventId = 22, Level = LogLevel.Warning, Message = "rejected {Peer}: not a trusted proxy (--trusted-proxy), so its PROXY header is not believed{More}")]
+    public static partial void UntrustedProxy(ILogger logger, string peer, string more);
 }

@@ -37,6 +37,15 @@ internal static class SocketActivation
         {
             UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
             var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            if (socket.AddressFamily == AddressFamily.Unix)
+            {
+                // Refused here, before anything starts: every model names, limits and logs clients by IP address.
+                string path = socket.LocalEndPoint?.ToString() is { Length: > 0 } name ? name : "unnamed";
+                socket.Dispose();
+                listeners.ForEach(l => l.Dispose());
+                throw new CliException($"socket activation passed a Unix-domain socket ({path}, descriptor {fd}); reverb serves TCP and UDP only");
+            }
+
             if (socket.SocketType != SocketType.Stream || !IsListening(socket))
             {
                 throw new CliException($"socket activation: descriptor {fd} is not a listening TCP socket (for one connection per process, use Accept=yes with 'reverb serve --inetd')");

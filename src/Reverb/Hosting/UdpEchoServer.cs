@@ -71,7 +71,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         }
 
         string limit = ratePerSecond == 0 ? "no rate limit" : $"at most {ratePerSecond} replies/s per source address";
-        string ports = string.Join(", ", UdpReflectionGuard.ServicePorts);
+        string ports = UdpReflectionGuard.ServicePortsText;
         foreach (Socket socket in sockets)
         {
             logger.LogInformation(

@@ -77,7 +77,7 @@ internal sealed class UdpRefusalLog
     {
         UdpRefusal.ServicePort => "source port is a built-in service: loop protection",
         UdpRefusal.RateLimited => $"over --udp-rate {_rate} replies/s for that source address",
-        UdpRefusal.TooManySources => $"{UdpReflectionGuard.DefaultMaxSources} source addresses already rate-limited: table full",
+        UdpRefusal.TooManySources => $"{UdpReflectionGuard.DefaultMaxSources} sources already tracked and the shared {_rate} replies/s for new ones spent",
         _ => reason.ToString(),
     };
 

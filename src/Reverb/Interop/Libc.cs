@@ -13,11 +13,15 @@ internal static unsafe partial class Libc
     public const int SOCK_CLOEXEC = 0x80000;
     public const int SOL_SOCKET = 1;
     public const int SCM_RIGHTS = 1;
+    public const int SO_SNDBUF = 7;
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
     public const int FD_CLOEXEC = 1;
     public const int MSG_NOSIGNAL = 0x4000;
     public const int MSG_CMSG_CLOEXEC = 0x40000000;
+    public const int MSG_CTRUNC = 0x8;
+    public const int MSG_DONTWAIT = 0x40;
+    public const short POLLOUT = 0x4;
     public const int SIGKILL = 9;
     public const int SIGTERM = 15;
     public const int EINTR = 4;
@@ -50,6 +54,20 @@ internal static unsafe partial class Libc
         public int Level;
         public int Type;
     }
+
+    [StructLayout(LayoutKind.Sequential)]
+    public struct PollFd
+    {
+        public int Fd;
+        public short Events;
+        public short Revents;
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int poll(PollFd* fds, nuint count, int timeoutMs);
+
+    [LibraryImport("libc", SetLastError = true)]
+    public static partial int setsockopt(int sockfd, int level, int name, void* value, uint length);
 
     [LibraryImport("libc", SetLastError = true)]
     public static partial int socketpair(int domain, int type, int protocol, int* sv);

@@ -25,6 +25,14 @@ internal static unsafe class UnixChannelSocket
         return (sv[0], sv[1]);
     }
 
+    public static void SetSendBuffer(int fd, int bytes)
+    {
+        if (Libc.setsockopt(fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, &bytes, sizeof(int)) != 0)
+        {
+            throw new Win32Exception(Marshal.GetLastPInvokeError(), "setsockopt(SO_SNDBUF) failed");
+        }
+    }
+
     public static void SetCloseOnExec(int fd, bool enabled)
     {
         if (Libc.fcntl(fd, Libc.F_SETFD, enabled ? Libc.FD_CLOEXEC : 0) != 0)
@@ -33,10 +41,19 @@ internal static unsafe class UnixChannelSocket
         }
     }
 
-    /// <summary>Sends one message, with <paramref name="fd"/> attached when it is not -1. Retries on EINTR/EAGAIN.</summary>
+    /// <summary>Sends one message, with <paramref name="fd"/> attached when it is not -1, waiting as long as it takes for room.</summary>
     /// <returns>false when the peer has gone (EPIPE, ECONNRESET, ...).</returns>
-    public static bool Send(int socket, ReadOnlySpan<byte> payload, int fd = -1)
+    public static bool Send(int socket, ReadOnlySpan<byte> payload, int fd = -1) =>
+        TrySend(socket, payload, fd, Timeout.InfiniteTimeSpan) == SendResult.Sent;
+
+    /// <summary>
+    /// Sends one message, with <paramref name="fd"/> attached when it is not -1. Retries on EINTR; on
+    /// EAGAIN (a non-blocking socket whose peer has not read its queue) waits for room with poll(2),
+    /// but no longer than <paramref name="timeout"/> in all (infinite: no limit).
+    /// </summary>
+    public static SendResult TrySend(int socket, ReadOnlySpan<byte> payload, int fd, TimeSpan timeout)
     {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         byte* control = stackalloc byte[ControlSpace];
         fixed (byte* data = payload)
         {
@@ -54,13 +71,14 @@ internal static unsafe class UnixChannelSocket
                 msg.ControlLength = ControlSpace;
             }
 
-            SpinWait spin = default;
+            // With a time limit, never block inside sendmsg, whatever the descriptor's own mode.
+            int flags = Libc.MSG_NOSIGNAL | (timeout == Timeout.InfiniteTimeSpan ? 0 : Libc.MSG_DONTWAIT);
             while (true)
             {
-                nint sent = Libc.sendmsg(socket, &msg, Libc.MSG_NOSIGNAL);
+                nint sent = Libc.sendmsg(socket, &msg, flags);
                 if (sent >= 0)
                 {
-                    return true;
+                    return SendResult.Sent;
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
@@ -69,14 +87,26 @@ internal static unsafe class UnixChannelSocket
                     continue;
                 }
 
-                if (errno == Libc.EAGAIN)
+                if (errno != Libc.EAGAIN)
                 {
-                    // The channel is non-blocking on the master's side; the peer drains it promptly.
-                    spin.SpinOnce(sleep1Threshold: 10);
-                    continue;
+                    return SendResult.Gone;
                 }
 
-                return false;
+                int waitMs = Timeout.Infinite;
+                if (timeout != Timeout.InfiniteTimeSpan)
+                {
+                    TimeSpan left = timeout - System.Diagnostics.Stopwatch.GetElapsedTime(started);
+                    if (left <= TimeSpan.Zero)
+                    {
+                        return SendResult.TimedOut;
+                    }
+
+                    waitMs = (int)Math.Ceiling(Math.Min(left.TotalMilliseconds, int.MaxValue));
+                }
+
+                // Wakes when the peer has read (room again) or has gone (the next sendmsg says so).
+                var poll = new Libc.PollFd { Fd = socket, Events = Libc.POLLOUT };
+                Libc.poll(&poll, 1, waitMs);
             }
         }
     }
@@ -85,9 +115,15 @@ internal static unsafe class UnixChannelSocket
     /// Blocks until one message arrives. Returns the payload length (0 when the peer has closed)
     /// and the received descriptor, or -1 when none came with it.
     /// </summary>
-    public static int Receive(int socket, Span<byte> payload, out int fd)
+    /// <param name="truncated">
+    /// The descriptors sent with the message did not all arrive (MSG_CTRUNC: the receiver was out of
+    /// descriptors, or more came than one): any that did arrive are closed and <paramref name="fd"/>
+    /// is -1, so the caller can close the client that was lost rather than wait for it.
+    /// </param>
+    public static int Receive(int socket, Span<byte> payload, out int fd, out bool truncated)
     {
         fd = -1;
+        truncated = false;
         byte* control = stackalloc byte[ControlSpace];
         fixed (byte* data = payload)
         {
@@ -106,16 +142,46 @@ internal static unsafe class UnixChannelSocket
                 return 0;
             }
 
+            int arrived = 0;
             if (msg.ControlLength >= ControlLength)
             {
                 var header = (Libc.CMsgHdr*)control;
                 if (header->Level == Libc.SOL_SOCKET && header->Type == Libc.SCM_RIGHTS)
                 {
-                    fd = *(int*)(control + sizeof(Libc.CMsgHdr));
+                    // Every descriptor that came: one is expected; more mean a broken sender, and are not kept.
+                    int* fds = (int*)(control + sizeof(Libc.CMsgHdr));
+                    arrived = (int)((Math.Min(header->Length, msg.ControlLength) - (nuint)sizeof(Libc.CMsgHdr)) / sizeof(int));
+                    fd = arrived > 0 ? fds[0] : -1;
+                    for (int i = 1; i < arrived; i++)
+                    {
+                        Libc.close(fds[i]);
+                    }
+                }
+            }
+
+            if ((msg.Flags & Libc.MSG_CTRUNC) != 0 || arrived > 1)
+            {
+                truncated = true;
+                if (fd >= 0)
+                {
+                    Libc.close(fd);
+                    fd = -1;
                 }
             }
 
             return (int)received;
         }
     }
+}
+
+/// <summary>How <see cref="UnixChannelSocket.TrySend"/> ended.</summary>
+internal enum SendResult
+{
+    Sent,
+
+    /// <summary>The peer has gone.</summary>
+    Gone,
+
+    /// <summary>The peer did not make room within the time allowed: it is stopped or stuck.</summary>
+    TimedOut,
 }

@@ -11,6 +11,12 @@ namespace Reverb.Models;
 /// <param name="MaxPerSource">--max-conns-per-source; 0: no limit.</param>
 /// <param name="Status">Where the model reports itself once running, for status and metrics.</param>
 /// <param name="ProxyTimeout">--proxy-timeout: how long a client may take to send its PROXY header; null: the default.</param>
+/// <param name="TrustedProxies">
+/// --trusted-proxy: whose PROXY headers are believed (null or empty: anyone's); behind one of them,
+/// --max-conns-per-source counts the real client. Each range is also available as 16 network bytes
+/// and a prefix length (<see cref="Proxy.CidrRange.WriteNetwork"/>, <see cref="Proxy.CidrRange.PrefixLength"/>)
+/// for code that must not allocate.
+/// </param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -25,7 +31,8 @@ internal sealed record ServeContext(
     int MaxPerSource,
     StatusBoard Status,
     ILogger Logger,
-    TimeSpan? ProxyTimeout = null)
+    TimeSpan? ProxyTimeout = null,
+    Proxy.TrustedProxies? TrustedProxies = null)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)

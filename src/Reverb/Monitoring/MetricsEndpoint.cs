@@ -114,25 +114,26 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)
     {
         string? requestLine = await ReadRequestLineAsync(client, cancellationToken).ConfigureAwait(false);
-        string[] parts = requestLine?.Split(' ') ?? [];
-        string path = parts.Length == 3 ? parts[1].Split('?')[0] : string.Empty;
-        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        MetricsRequest request = MetricsRequest.Parse(requestLine);
+        switch (request.Kind)
         {
-            await RespondAsync(client, "400 Bad Request", "text/plain", "expected GET /metrics\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
-        }
-        else if (parts[0] is not ("GET" or "HEAD"))
-        {
-            await RespondAsync(client, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
-        }
-        else if (path is "/metrics" or "/metrics/")
-        {
-            using var body = new MemoryStream();
-            await _registry.CollectAndExportAsTextAsync(body, cancellationToken).ConfigureAwait(false);
-            await RespondAsync(client, "200 OK", ContentType, body.ToArray(), parts[0] == "GET", cancellationToken).ConfigureAwait(false);
-        }
-        else
-        {
-            await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics\n"u8.ToArray(), parts[0] == "GET", cancellationToken).ConfigureAwait(false);
+            case MetricsRequestKind.BadRequest:
+                await RespondAsync(client, "400 Bad Request", "text/plain", "expected GET /metrics\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
+                break;
+            case MetricsRequestKind.MethodNotAllowed:
+                await RespondAsync(client, "405 Method Not Allowed", "text/plain", "only GET and HEAD\n"u8.ToArray(), true, cancellationToken).ConfigureAwait(false);
+                break;
+            case MetricsRequestKind.Metrics:
+                using (var body = new MemoryStream())
+                {
+                    await _registry.CollectAndExportAsTextAsync(body, cancellationToken).ConfigureAwait(false);
+                    await RespondAsync(client, "200 OK", ContentType, body.ToArray(), request.WithBody, cancellationToken).ConfigureAwait(false);
+                }
+
+                break;
+            default:
+                await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics\n"u8.ToArray(), request.WithBody, cancellationToken).ConfigureAwait(false);
+                break;
         }
     }
 

@@ -54,6 +54,26 @@ internal sealed class SourceLimit : IConnectionAdmission
         }
     }
 
-    // A dual-stack socket names IPv4 clients as ::ffff:a.b.c.d; count them with their IPv4 selves.
-    private static IPAddress Normalise(IPAddress address) => address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
+    /// <summary>
+    /// What counts as one source: an IPv4 address (a dual-stack socket names IPv4 clients as
+    /// ::ffff:a.b.c.d; they count with their IPv4 selves), or an IPv6 /64 prefix: one site or
+    /// host is usually given a whole /64, so counting single IPv6 addresses would be no limit at all.
+    /// </summary>
+    internal static IPAddress Normalise(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
 }

@@ -69,6 +69,24 @@ internal readonly record struct ChannelMessage(ChannelMessageType Type, int Code
         return ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4() : ip;
     }
 
+    /// <summary>
+    /// Why a message from a worker cannot be taken as it is (a field out of range), or null when it
+    /// is fine. Only a broken or compromised worker sends such a thing; the master replaces it.
+    /// </summary>
+    public string? ProblemFromWorker() => Type switch
+    {
+        ChannelMessageType.Ready when A <= 0 => $"Ready with pid {A}",
+        ChannelMessageType.Done when A <= 0 || B < 0 || C < 0 => $"Done with connection {A}, bytes {B}/{C}",
+        ChannelMessageType.Done when !Enum.IsDefined((Echo.EchoEnd)Code) => $"Done with end {Code}",
+        ChannelMessageType.Client or ChannelMessageType.Report when Code is < -1 or > 65535 => $"{Type} with port {Code}",
+        ChannelMessageType.Report when C < 0 || D < 0 => $"Report with bytes {C}/{D}",
+        ChannelMessageType.Report when E < 0 || E > DateTimeOffset.MaxValue.ToUnixTimeMilliseconds() => $"Report with time {E}",
+        ChannelMessageType.Totals when Code < 0 || A < 0 || B < 0 || C < 0 || D < 0 || E < 0 => "Totals with a negative figure",
+        ChannelMessageType.Serve or ChannelMessageType.Listen or ChannelMessageType.Shutdown or ChannelMessageType.Retire
+            or ChannelMessageType.Query or ChannelMessageType.Admitted => $"{Type}, which only the master sends",
+        _ => null,
+    };
+
     /// <summary>A Totals message's figures.</summary>
     public ConnectionTotals AsTotals() => new(A, Code, B, C, D, E);
 

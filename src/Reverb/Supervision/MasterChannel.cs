@@ -7,7 +7,9 @@ namespace Reverb.Supervision;
 /// <summary>
 /// The master's end of its channel to one worker: sends messages (with a descriptor attached when
 /// handing over a socket) and awaits the worker's messages on the runtime's event loop, so the
-/// master needs no thread per worker.
+/// master needs no thread per worker. No send waits longer than <see cref="SendTimeout"/> for room: a
+/// worker that does not read its channel (stopped, stuck) is declared not answering (<see cref="NotAnswering"/>),
+/// and every later send to it fails at once, so it can never hold up the master.
 /// </summary>
 internal sealed class MasterChannel : IDisposable
 {
@@ -15,6 +17,16 @@ internal sealed class MasterChannel : IDisposable
     private readonly int _fd;
     private readonly byte[] _receiveBuffer = new byte[ChannelMessage.Size];
     private readonly Lock _sendLock = new();
+    private volatile bool _notAnswering;
+
+    /// <summary>How long a send may wait for the worker to make room in its channel.</summary>
+    public static TimeSpan SendTimeout { get; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Raised once, on the sending thread, when a send has timed out.</summary>
+    public event Action? NotAnswering;
+
+    /// <summary>Whether a send has timed out: the worker is stopped or stuck, and nothing more is sent to it.</summary>
+    public bool IsNotAnswering => _notAnswering;
 
     public MasterChannel(int fd)
     {
@@ -22,30 +34,52 @@ internal sealed class MasterChannel : IDisposable
         _socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
     }
 
-    /// <summary>Sends a message; false when the worker has gone.</summary>
+    /// <summary>Sends a message; false when the worker has gone or is not answering.</summary>
     public bool Send(ChannelMessage message, SafeHandle? attached = null)
     {
         Span<byte> payload = stackalloc byte[ChannelMessage.Size];
         message.WriteTo(payload);
+        SendResult result;
         lock (_sendLock)
         {
-            if (attached is null)
+            if (_notAnswering)
             {
-                return UnixChannelSocket.Send(_fd, payload);
+                return false;
             }
 
-            bool added = false;
-            try
+            result = SendLocked(payload, attached);
+            if (result == SendResult.TimedOut)
             {
-                attached.DangerousAddRef(ref added);
-                return UnixChannelSocket.Send(_fd, payload, (int)attached.DangerousGetHandle());
+                _notAnswering = true;
             }
-            finally
+        }
+
+        if (result == SendResult.TimedOut)
+        {
+            NotAnswering?.Invoke();
+        }
+
+        return result == SendResult.Sent;
+    }
+
+    private SendResult SendLocked(ReadOnlySpan<byte> payload, SafeHandle? attached)
+    {
+        if (attached is null)
+        {
+            return UnixChannelSocket.TrySend(_fd, payload, -1, SendTimeout);
+        }
+
+        bool added = false;
+        try
+        {
+            attached.DangerousAddRef(ref added);
+            return UnixChannelSocket.TrySend(_fd, payload, (int)attached.DangerousGetHandle(), SendTimeout);
+        }
+        finally
+        {
+            if (added)
             {
-                if (added)
-                {
-                    attached.DangerousRelease();
-                }
+                attached.DangerousRelease();
             }
         }
     }

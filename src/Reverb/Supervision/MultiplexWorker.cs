@@ -20,13 +20,15 @@ internal sealed class MultiplexWorker
     private readonly ILogger _logger;
     private readonly MasterAdmission? _admission;
     private readonly TimeSpan? _proxyTimeout;
+    private readonly Proxy.TrustedProxies? _trusted;
     private TimeSpan? _drain;
 
     /// <param name="maxPerSource">--max-conns-per-source, counted by the master across all workers; 0: no limit.</param>
     /// <param name="proxyTimeout">--proxy-timeout; null: the default.</param>
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, TimeSpan? proxyTimeout = null)
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, TimeSpan? proxyTimeout = null, Proxy.TrustedProxies? trusted = null)
     {
         _proxyTimeout = proxyTimeout;
+        _trusted = trusted;
         _admission = maxPerSource > 0 ? new MasterAdmission(channel, maxPerSource) : null;
         _proxyProtocol = proxyProtocol;
         _channel = channel;
@@ -45,7 +47,7 @@ internal sealed class MultiplexWorker
 
         // Cancelled by the control loop, which runs for the worker's life and may outlive this method.
         var stopAccepting = new CancellationTokenSource();
-        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _proxyTimeout);
+        using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _proxyTimeout, _trusted);
         _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
 
         _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
@@ -86,7 +88,14 @@ internal sealed class MultiplexWorker
         var listeners = new List<Socket>();
         await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
         {
-            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor >= 0)
+            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor < 0)
+            {
+                // Lost on the way (logged by the channel): exit, and the master starts a replacement.
+                listeners.ForEach(listener => listener.Dispose());
+                return null;
+            }
+
+            if (received.Message.Type == ChannelMessageType.Listen)
             {
                 listeners.Add(new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true)));
                 if (listeners.Count >= received.Message.B)

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
 using Reverb.Interop;
 
 namespace Reverb.Supervision;
@@ -14,9 +15,12 @@ internal sealed class WorkerChannel : IDisposable
     private readonly Channel<ReceivedMessage> _inbox = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private readonly Lock _sendLock = new();
 
-    public WorkerChannel(int fd)
+    private readonly ILogger? _logger;
+
+    public WorkerChannel(int fd, ILogger? logger = null)
     {
         _fd = fd;
+        _logger = logger;
         var reader = new Thread(ReadLoop) { IsBackground = true, Name = "reverb channel" };
         reader.Start();
     }
@@ -43,7 +47,7 @@ internal sealed class WorkerChannel : IDisposable
         Span<byte> payload = stackalloc byte[ChannelMessage.Size];
         while (true)
         {
-            int received = UnixChannelSocket.Receive(_fd, payload, out int fd);
+            int received = UnixChannelSocket.Receive(_fd, payload, out int fd, out bool truncated);
             if (received == 0)
             {
                 _inbox.Writer.TryComplete();
@@ -52,7 +56,19 @@ internal sealed class WorkerChannel : IDisposable
 
             if (ChannelMessage.TryRead(payload[..received], out ChannelMessage message))
             {
-                _inbox.Writer.TryWrite(new ReceivedMessage(message, fd));
+                if (truncated)
+                {
+                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", message.Type);
+                }
+
+                if (truncated && message.Type == ChannelMessageType.Serve)
+                {
+                    // The client's socket was lost on the way (the kernel closed it): say so at once, so
+                    // the master ends that connection and counts this worker free again.
+                    Send(ChannelMessage.Done(message.A, 0, 0, (int)Echo.EchoEnd.Error));
+                }
+
+                _inbox.Writer.TryWrite(new ReceivedMessage(message, fd, truncated));
             }
             else if (fd >= 0)
             {

@@ -9,6 +9,8 @@ namespace Reverb.Supervision;
 /// The workers model's supervisor: a fixed number of worker processes that accept directly on
 /// listening sockets the master hands down and keeps open. The master stays off the accept and data
 /// paths; it only keeps the group at full strength, replacing (and logging) any worker that dies.
+/// Replacements back off (<see cref="RestartBackoff"/>): a worker that keeps dying at start, or
+/// cannot be launched at all, is retried after a growing delay, with a few log lines, not a flood.
 /// </summary>
 internal sealed class WorkerGroup : IStatusSource
 {
@@ -27,6 +29,10 @@ internal sealed class WorkerGroup : IStatusSource
     private readonly SourceLimit? _perSource;
     private ConnectionTotals _departed;
     private long _crashes;
+    private readonly RestartBackoff _backoff = RestartBackoff.CreateDefault();
+    private readonly TaskCompletionSource _stopRestarts = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<Task> _restarts = [];
+    private int _unloggedFailures;
 
     private readonly CancellationToken _stopRequested;
 
@@ -97,6 +103,14 @@ internal sealed class WorkerGroup : IStatusSource
             }
         }
 
+        _stopRestarts.TrySetResult();
+        Task[] restarts;
+        lock (_gate)
+        {
+            restarts = [.. _restarts];
+        }
+
+        await Task.WhenAll(restarts).ConfigureAwait(false);
         await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
     }
 
@@ -113,13 +127,21 @@ internal sealed class WorkerGroup : IStatusSource
 
     private void StartWorker(int slot)
     {
-        if (_launcher.TryLaunch(_settings, _logger, slot) is not { } worker)
+        long started = Stopwatch.GetTimestamp();
+        if (_launcher.TryLaunch(_settings, _logger, slot, out string? failure) is not { } worker)
         {
+            RestartLater(slot, TimeSpan.Zero, $"cannot start a worker process: {failure}");
             return;
         }
 
         lock (_gate)
         {
+            if (_stopping)
+            {
+                // Launched while the group was being stopped: it is not wanted.
+                ChildProcesses.TryKill(worker.Process);
+            }
+
             _workers.Add(worker);
         }
 
@@ -129,17 +151,75 @@ internal sealed class WorkerGroup : IStatusSource
             worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
 
-        _ = MonitorAsync(worker);
+        _ = MonitorAsync(worker, started);
     }
 
-    private async Task MonitorAsync(WorkerHandle worker)
+    /// <summary>
+    /// After a failed start (<paramref name="uptime"/> zero) or a death: starts a replacement for
+    /// <paramref name="slot"/> after the backoff's delay, logging <paramref name="what"/> when the backoff says it is worth a line.
+    /// </summary>
+    private void RestartLater(int slot, TimeSpan uptime, string what)
+    {
+        RestartBackoff.Decision decision;
+        lock (_gate)
+        {
+            if (_stopping || _stopRequested.IsCancellationRequested)
+            {
+                return;
+            }
+
+            decision = _backoff.Failed(uptime);
+            if (!decision.Log)
+            {
+                _unloggedFailures++;
+            }
+        }
+
+        if (decision.Log)
+        {
+            int unlogged = Interlocked.Exchange(ref _unloggedFailures, 0);
+            string retry = decision.Delay == TimeSpan.Zero
+                ? "starting a replacement"
+                : $"{decision.ConsecutiveFailures} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {decision.Delay.TotalSeconds:0.###} s";
+            _logger.LogError("{What}; {Retry}", what, retry);
+        }
+
+        if (decision.Delay == TimeSpan.Zero)
+        {
+            StartWorker(slot);
+            return;
+        }
+
+        lock (_gate)
+        {
+            _restarts.RemoveAll(t => t.IsCompleted);
+            _restarts.Add(StartAfterAsync(slot, decision.Delay));
+        }
+    }
+
+    private async Task StartAfterAsync(int slot, TimeSpan delay)
+    {
+        // The timer of an abandoned delay lapses by itself within the backoff's Max.
+        if (await Task.WhenAny(Task.Delay(delay, CancellationToken.None), _stopRestarts.Task).ConfigureAwait(false) == _stopRestarts.Task)
+        {
+            return;
+        }
+
+        StartWorker(slot);
+    }
+
+    private async Task MonitorAsync(WorkerHandle worker, long started)
     {
         await worker.ListenUntilExitAsync(message =>
         {
             switch (message.Type)
             {
-                case ChannelMessageType.Ready when Interlocked.Increment(ref _ready) >= _size:
-                    _allReady.TrySetResult();
+                case ChannelMessageType.Ready:
+                    if (Interlocked.Increment(ref _ready) >= _size)
+                    {
+                        _allReady.TrySetResult();
+                    }
+
                     break;
                 case ChannelMessageType.Admit:
                     Admit(worker, message);
@@ -171,10 +251,11 @@ internal sealed class WorkerGroup : IStatusSource
         if (!stopping)
         {
             Interlocked.Increment(ref _crashes);
-            _logger.LogError(
-                "worker {Pid} died ({How}); its clients are disconnected, queued and other workers' clients are unaffected; starting a replacement",
-                worker.Pid, ExitDescription.Of(worker.Process));
-            StartWorker(worker.Slot);
+            string how = worker.KilledBecause is { } why ? $"killed by the master: {why}" : ExitDescription.Of(worker.Process);
+            RestartLater(
+                worker.Slot,
+                Stopwatch.GetElapsedTime(started),
+                $"worker {worker.Pid} died ({how}); its clients are disconnected, queued and other workers' clients are unaffected");
         }
 
         worker.Dispose();

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using Microsoft.Extensions.Logging;
 using Reverb.Monitoring;
 
 namespace Reverb.Supervision;
@@ -14,14 +15,22 @@ internal sealed class WorkerHandle : IDisposable
     private long _pendingId;
     private long _lastRequestId;
     private ConnectionTotals _lastTotals;
+    private readonly ILogger? _logger;
+    private string? _condemned;
 
-    public WorkerHandle(Process process, MasterChannel channel, int slot = 0)
+    /// <param name="logger">Where to say why a worker is killed (not answering, invalid messages).</param>
+    public WorkerHandle(Process process, MasterChannel channel, int slot = 0, ILogger? logger = null)
     {
         Slot = slot;
         Process = process;
         Channel = channel;
         Pid = process.Id;
+        _logger = logger;
+        channel.NotAnswering += () => Condemn($"not answering: its channel stayed full for {MasterChannel.SendTimeout.TotalSeconds:0.#} s (stopped or stuck)");
     }
+
+    /// <summary>Why the master killed this worker (not answering, invalid messages); null if it did not.</summary>
+    public string? KilledBecause => Volatile.Read(ref _condemned);
 
     public Process Process { get; }
 
@@ -63,13 +72,39 @@ internal sealed class WorkerHandle : IDisposable
     {
         while (await Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
         {
-            if (message.Type is ChannelMessageType.Report or ChannelMessageType.Totals)
+            if (KilledBecause is not null)
             {
-                TakeReport(message);
+                continue;
             }
-            else
+
+            if (message.ProblemFromWorker() is { } problem)
             {
-                onMessage(message);
+                Condemn($"sent an invalid message ({problem})");
+                continue;
+            }
+
+            if (message.Type == ChannelMessageType.Done && Client?.Id != message.A)
+            {
+                // A "done" for a connection this worker does not hold (a late or forged one): nothing to end.
+                _logger?.LogDebug("worker {Pid}: ignored a done for connection {Id}, which it does not hold", Pid, message.A);
+                continue;
+            }
+
+            try
+            {
+                if (message.Type is ChannelMessageType.Report or ChannelMessageType.Totals)
+                {
+                    TakeReport(message);
+                }
+                else
+                {
+                    onMessage(message);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Never let one message end the watch over this worker: that would leave it unsupervised.
+                Condemn($"a {message.Type} message from it could not be handled: {ex.Message}");
             }
         }
 
@@ -152,6 +187,18 @@ internal sealed class WorkerHandle : IDisposable
 
             _pending.TrySetResult(new WorkerReport([.. _reported], message.AsTotals()));
         }
+    }
+
+    /// <summary>Kills the worker, once, saying why; its exit is then handled like any death (it is replaced).</summary>
+    private void Condemn(string why)
+    {
+        if (Interlocked.CompareExchange(ref _condemned, why, null) is not null)
+        {
+            return;
+        }
+
+        _logger?.LogError("worker {Pid} {Why}; killing it so that it is replaced", Pid, why);
+        ChildProcesses.TryKill(Process);
     }
 
     public void Dispose()

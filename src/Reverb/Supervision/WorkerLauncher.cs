@@ -20,17 +20,35 @@ internal sealed class WorkerLauncher
     private readonly ReverbSelf _self = ReverbSelf.Current();
     private readonly int _masterPid = Environment.ProcessId;
 
+    // A test hook, not a setting: the tests that stop a worker make its channel hold a few messages
+    // (the kernel's minimum) instead of about 280, so that it fills in seconds rather than minutes.
+    private readonly int _channelSendBuffer =
+        int.TryParse(Environment.GetEnvironmentVariable("REVERB_TEST_CHANNEL_SEND_BUFFER"), out int bytes) && bytes > 0 ? bytes : 0;
+
     /// <summary>Starts a worker; null (and an error logged) when the system refuses a new process.</summary>
     public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot = 0)
+    {
+        WorkerHandle? worker = TryLaunch(settings, logger, slot, out string? failure);
+        if (worker is null)
+        {
+            logger.LogError("cannot start a worker process: {Reason}", failure);
+        }
+
+        return worker;
+    }
+
+    /// <summary>Starts a worker; null, with the reason in <paramref name="failure"/>, when the system refuses a new process (not logged).</summary>
+    public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot, out string? failure)
     {
         try
         {
             (Process process, MasterChannel channel) = Launch(settings);
-            return new WorkerHandle(process, channel, slot);
+            failure = null;
+            return new WorkerHandle(process, channel, slot, logger);
         }
         catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
         {
-            logger.LogError("cannot start a worker process: {Reason}", ex.Message);
+            failure = ex.Message;
             return null;
         }
     }
@@ -42,6 +60,11 @@ internal sealed class WorkerLauncher
             (int parentEnd, int childEnd) = UnixChannelSocket.CreatePair();
             try
             {
+                if (_channelSendBuffer > 0)
+                {
+                    UnixChannelSocket.SetSendBuffer(parentEnd, _channelSendBuffer);
+                }
+
                 UnixChannelSocket.SetCloseOnExec(childEnd, enabled: false);
                 ProcessStartInfo start = _self.StartInfo(settings.ToArguments(childEnd, _masterPid));
 

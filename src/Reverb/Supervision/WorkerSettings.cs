@@ -8,7 +8,8 @@ namespace Reverb.Supervision;
 /// <summary>Everything a worker process needs to know, passed on its command line.</summary>
 /// <param name="MaxPerSource">--max-conns-per-source (workers model: the worker asks the master about each client); 0: none.</param>
 /// <param name="ProxyTimeout">--proxy-timeout; null: the default.</param>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0, TimeSpan? ProxyTimeout = null)
+/// <param name="TrustedProxies">--trusted-proxy ranges (empty: any peer's PROXY header is believed).</param>
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0, TimeSpan? ProxyTimeout = null, IReadOnlyList<Proxy.CidrRange>? TrustedProxies = null)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -49,6 +50,12 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool Pr
         {
             yield return "--proxy-timeout-ms";
             yield return ((long)headerTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        }
+
+        foreach (Proxy.CidrRange range in TrustedProxies ?? [])
+        {
+            yield return "--trusted-proxy";
+            yield return range.ToString();
         }
 
         if (Echo.LogChunks)

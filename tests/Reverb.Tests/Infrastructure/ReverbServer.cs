@@ -139,6 +139,9 @@ public sealed partial class ReverbServer : IAsyncDisposable
         return StartAsync(start, readyLine: "Listening on ");
     }
 
+    /// <summary>Starts a reverb command line built by the caller (e.g. a copy of the executable); ready at "listening on".</summary>
+    public static Task<ReverbServer> StartFromAsync(ProcessStartInfo start) => StartAsync(start);
+
     private static async Task<ReverbServer> StartAsync(ProcessStartInfo start, string readyLine = "listening on ")
     {
 
@@ -147,7 +150,9 @@ public sealed partial class ReverbServer : IAsyncDisposable
         try
         {
             string line = await server.WaitForLineAsync(readyLine, StartTimeout);
-            server.Port = int.Parse(ListeningPort().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+            // A launcher listening on a Unix-domain socket names no port.
+            Match port = ListeningPort().Match(line);
+            server.Port = port.Success ? int.Parse(port.Groups[1].Value, CultureInfo.InvariantCulture) : 0;
             return server;
         }
         catch

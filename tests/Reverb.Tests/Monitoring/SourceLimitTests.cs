@@ -21,6 +21,21 @@ public sealed class SourceLimitTests
     }
 
     [Fact]
+    public void IPv6_clients_count_per_64_prefix()
+    {
+        var limit = new SourceLimit(2);
+
+        Assert.True(limit.TryAdmit(IPAddress.Parse("2001:db8:1:2::1")));
+        Assert.True(limit.TryAdmit(IPAddress.Parse("2001:db8:1:2:ffff::7")));
+        Assert.False(limit.TryAdmit(IPAddress.Parse("2001:db8:1:2:abcd:1:2:3")));
+        Assert.True(limit.TryAdmit(IPAddress.Parse("2001:db8:1:3::1")));
+
+        limit.Release(IPAddress.Parse("2001:db8:1:2::99"));
+        Assert.True(limit.TryAdmit(IPAddress.Parse("2001:db8:1:2::5")));
+        Assert.False(limit.TryAdmit(IPAddress.Parse("2001:db8:1:2::5")));
+    }
+
+    [Fact]
     public void Releasing_an_address_that_holds_nothing_changes_nothing()
     {
         var limit = new SourceLimit(1);

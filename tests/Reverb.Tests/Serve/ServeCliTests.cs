@@ -26,6 +26,30 @@ public sealed class ServeCliTests
         AssertCleanError(result, "--frobnicate", exitCode: 2);
     }
 
+    [Theory]
+    [InlineData("10.0.0.1/8", "did you mean 10.0.0.0/8?")]
+    [InlineData("proxy.example", "'proxy.example' is not an address range")]
+    public async Task A_bad_trusted_proxy_is_a_one_line_error(string range, string expected)
+    {
+        CommandResult result = await ReverbCommand.RunAsync(Timeout, "serve", "7000", "--proxy-protocol", "--trusted-proxy", range);
+        AssertCleanError(result, expected, exitCode: 2);
+    }
+
+    [Fact]
+    public async Task A_host_name_too_long_to_look_up_is_a_one_line_error()
+    {
+        // Refused by the resolver before any lookup (over 255 characters): no network traffic.
+        CommandResult result = await ReverbCommand.RunAsync(Timeout, "serve", "7000", "--host", new string('a', 300));
+        AssertCleanError(result, "not an IP address or a known host name", exitCode: 1);
+    }
+
+    [Fact]
+    public async Task A_trusted_proxy_without_the_proxy_protocol_is_a_one_line_error()
+    {
+        CommandResult result = await ReverbCommand.RunAsync(new Dictionary<string, string> { ["REVERB_TRUSTED_PROXY"] = "10.0.0.0/8, ::1" }, Timeout, "serve", "7000");
+        AssertCleanError(result, "--trusted-proxy applies only with --proxy-protocol", exitCode: 2);
+    }
+
     [Fact]
     public async Task An_unknown_model_is_a_one_line_error()
     {

@@ -36,6 +36,34 @@ public sealed class SocketActivationTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData("process")]
+    [InlineData("async")]
+    public async Task A_Unix_domain_socket_is_refused_at_start_in_one_line(string model)
+    {
+        Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
+        string directory = Directory.CreateTempSubdirectory("reverb-unix-").FullName;
+        string path = Path.Combine(directory, "r.sock");
+        try
+        {
+            await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", path], ServerModels.Arguments(model));
+
+            // The activator runs reverb at the first connection.
+            using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
+            Assert.Equal(1, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+            string line = await server.WaitForLineAsync("reverb: socket activation passed a Unix-domain socket", EchoClient.Timeout);
+            Assert.Contains(path, line, StringComparison.Ordinal);
+            Assert.EndsWith("reverb serves TCP and UDP only", line, StringComparison.Ordinal);
+            Assert.DoesNotContain(server.Lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+            Assert.DoesNotContain(server.Lines, l => l.Contains("listening on", StringComparison.Ordinal) && !l.Contains("Listening on", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
     [SkippableFact]
     public async Task The_shipped_reverb_service_serves_its_socket_and_stops_cleanly()
     {

@@ -53,6 +53,8 @@ public sealed class UdpEchoTests
     [SkippableTheory]
     [InlineData(7)]
     [InlineData(19)]
+    [InlineData(53)]
+    [InlineData(123)]
     public async Task A_datagram_from_a_built_in_service_port_gets_no_reply_and_the_refusal_is_logged(int sourcePort)
     {
         using var client = NewClient();

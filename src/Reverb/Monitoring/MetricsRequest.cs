@@ -1,0 +1,32 @@
+namespace Reverb.Monitoring;
+
+/// <summary>What the metrics endpoint makes of one HTTP request line ("GET /metrics HTTP/1.1"); never throws.</summary>
+internal readonly record struct MetricsRequest(MetricsRequestKind Kind, bool WithBody)
+{
+    /// <param name="requestLine">The request line without its CRLF; null when none arrived (too long, or closed first).</param>
+    public static MetricsRequest Parse(string? requestLine)
+    {
+        string[] parts = requestLine?.Split(' ') ?? [];
+        if (parts.Length != 3 || !parts[2].StartsWith("HTTP/1.", StringComparison.Ordinal))
+        {
+            return new MetricsRequest(MetricsRequestKind.BadRequest, true);
+        }
+
+        if (parts[0] is not ("GET" or "HEAD"))
+        {
+            return new MetricsRequest(MetricsRequestKind.MethodNotAllowed, true);
+        }
+
+        string path = parts[1].Split('?')[0];
+        var kind = path is "/metrics" or "/metrics/" ? MetricsRequestKind.Metrics : MetricsRequestKind.NotFound;
+        return new MetricsRequest(kind, parts[0] == "GET");
+    }
+}
+
+internal enum MetricsRequestKind
+{
+    Metrics,
+    NotFound,
+    BadRequest,
+    MethodNotAllowed,
+}
