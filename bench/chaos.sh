@@ -30,7 +30,7 @@ cleanup() {
   local b
   for b in "${benches[@]}"; do kill -KILL "$b" 2>/dev/null || true; done
   if [[ -n $master ]]; then stop_tree "$master" 2; fi
-  rm -rf "$scratch"
+  if [[ -n ${KEEP_SCRATCH:-} ]]; then echo "kept $scratch" >&2; else rm -rf "$scratch"; fi
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM

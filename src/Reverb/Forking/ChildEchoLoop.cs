@@ -97,6 +97,11 @@ internal static unsafe partial class ChildEchoLoop
                 {
                     return rejected;
                 }
+
+                if (_settings.MaxPerClient > 0 && ClientLimit.Exceeded(_slot, _settings.Table, _settings.TableCapacity, _settings.MaxPerClient))
+                {
+                    return EchoEnd.RefusedPerSource;
+                }
             }
 
             if (_settings.LogChunks)

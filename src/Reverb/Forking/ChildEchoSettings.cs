@@ -4,7 +4,7 @@ namespace Reverb.Forking;
 /// What a forked child needs to echo its client: plain numbers and flags only, fixed before fork,
 /// so that the child reads them without touching a managed object (it must not allocate).
 /// </summary>
-internal readonly struct ChildEchoSettings
+internal readonly unsafe struct ChildEchoSettings
 {
     public ChildEchoSettings()
     {
@@ -36,4 +36,15 @@ internal readonly struct ChildEchoSettings
 
     /// <summary>Local time minus UTC, for text-log timestamps (computed before fork: time zones allocate).</summary>
     public int LocalUtcOffsetMinutes { get; init; }
+
+    /// <summary>
+    /// Behind a --trusted-proxy: at most this many connections per real client (its IPv4 address or
+    /// IPv6 /64), counted over <see cref="Table"/> once the PROXY header has named it; 0: no limit.
+    /// </summary>
+    public int MaxPerClient { get; init; }
+
+    /// <summary>The whole child table (for <see cref="MaxPerClient"/>).</summary>
+    public ChildSlot* Table { get; init; }
+
+    public int TableCapacity { get; init; }
 }

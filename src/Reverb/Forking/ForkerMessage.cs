@@ -24,6 +24,8 @@ internal struct ForkerMessage
 
     public static ForkerMessage RefusedPerSource(SlotAddress address, int limit) => new() { Type = ForkerMessageType.RefusedPerSource, Address = address, Value = limit };
 
+    public static ForkerMessage RefusedUntrusted(SlotAddress address) => new() { Type = ForkerMessageType.RefusedUntrusted, Address = address };
+
     public static ForkerMessage ForkFailed(int errno) => new() { Type = ForkerMessageType.ForkFailed, Value = errno };
 
     public static ForkerMessage AcceptFailed(int errno) => new() { Type = ForkerMessageType.AcceptFailed, Value = errno };

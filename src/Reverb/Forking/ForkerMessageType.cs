@@ -29,4 +29,7 @@ internal enum ForkerMessageType
     /// reap (an orphan of its predecessor, reaped by the master): --max-conns-per-source forgets it.
     /// </summary>
     ReleaseSource = 8,
+
+    /// <summary>Forking process → master: a client from Address was closed at once: not a --trusted-proxy.</summary>
+    RefusedUntrusted = 9,
 }

@@ -27,7 +27,8 @@ internal sealed record ForkerSettings(
     long ProxyTimeoutMs,
     bool ProxyProtocol,
     bool LogChunks,
-    bool LogJson)
+    bool LogJson,
+    string TrustedProxies)
 {
     /// <summary>The hidden first argument that selects the forking process's role.</summary>
     public const string Role = "forker";
@@ -76,7 +77,8 @@ internal sealed record ForkerSettings(
             Long("--proxy-timeout-ms"),
             Flag("--proxy-protocol"),
             Flag("--log-chunks"),
-            Flag("--log-json"));
+            Flag("--log-json"),
+            Value(values, "--trusted-proxies"));
     }
 
     private IEnumerable<(string Name, string Value)> Pairs()
@@ -99,6 +101,7 @@ internal sealed record ForkerSettings(
         yield return ("--proxy-protocol", B(ProxyProtocol));
         yield return ("--log-chunks", B(LogChunks));
         yield return ("--log-json", B(LogJson));
+        yield return ("--trusted-proxies", TrustedProxies);
     }
 
     private static string Value(Dictionary<string, string> values, string name) =>

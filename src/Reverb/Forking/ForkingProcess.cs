@@ -49,6 +49,7 @@ internal sealed unsafe class ForkingProcess
     private int _retiresPending;
     private long _lastRetire;
     private readonly SourceLimit? _perSource;
+    private readonly Proxy.TrustedProxies _trusted;
     private readonly int _pid = Posix.getpid();
     private bool _draining;
     private bool _masterGone;
@@ -69,7 +70,10 @@ internal sealed unsafe class ForkingProcess
             (_reports[0], _reports[1]) = UnixChannelSocket.CreatePair();
         }
 
-        _perSource = settings.MaxPerSource > 0 ? new SourceLimit(settings.MaxPerSource) : null;
+        _trusted = Proxy.TrustedProxies.Parse(settings.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries));
+
+        // Behind a trusted proxy the children count the real clients their headers name (ClientLimit).
+        _perSource = settings.MaxPerSource > 0 && !_trusted.IsRestricted ? new SourceLimit(settings.MaxPerSource) : null;
 
         // Clients of a predecessor that died still count against their address.
         for (int index = 0; _perSource is not null && index < table.Capacity; index++)
@@ -125,10 +129,13 @@ internal sealed unsafe class ForkingProcess
             ProxyTimeoutMs = (int)Math.Min(settings.ProxyTimeoutMs, int.MaxValue),
             DrainMs = (int)Math.Min(settings.DrainMs, int.MaxValue),
             LocalUtcOffsetMinutes = (int)TimeZoneInfo.Local.GetUtcOffset(DateTime.UtcNow).TotalMinutes,
+            MaxPerClient = settings.TrustedProxies.Length > 0 ? settings.MaxPerSource : 0,
+            Table = table.Slot(0),
+            TableCapacity = table.Capacity,
         };
         using var buffers = new ChildBuffers(settings.BufferSize);
         int warmed = ChildEchoLoop.WarmUp(child, buffers);
-        if (warmed != ChildEchoLoop.WarmUpScenarios)
+        if (warmed != ChildEchoLoop.WarmUpScenarios || !ClientLimit.WarmUp())
         {
             Fail($"refusing to fork: the child's code did not run as expected before the first fork ({warmed} of {ChildEchoLoop.WarmUpScenarios} scenarios)");
             return 1;
@@ -401,6 +408,13 @@ internal sealed unsafe class ForkingProcess
 
     private void Serve(int client, SlotAddress peer)
     {
+        if (_trusted.IsRestricted && !_trusted.Trusts(PeerAddress(&peer)))
+        {
+            Posix.close(client);
+            Tell(ForkerMessage.RefusedUntrusted(peer));
+            return;
+        }
+
         if (_perSource is not null && !_perSource.TryAdmit(PeerAddress(&peer)))
         {
             Posix.close(client);

@@ -37,9 +37,18 @@ internal sealed class PerSourceGate
     }
 
     /// <summary>A client refused elsewhere (by the forking process): counted and logged as here.</summary>
-    public void Refused(string name)
+    /// <param name="counted">The connection is already in the table (opened, then closed as refused): count only the refusal.</param>
+    public void Refused(string name, bool counted = false)
     {
-        _connections.RejectPerSource();
+        if (counted)
+        {
+            _connections.CountRefusal();
+        }
+        else
+        {
+            _connections.RejectPerSource();
+        }
+
         if (!_throttle.Allow())
         {
             Interlocked.Increment(ref _unreported);

@@ -52,5 +52,6 @@ internal sealed class ProcessModel : IServerModel
         ProxyTimeoutMs: (long)(context.ProxyTimeout ?? Proxy.ProxyHeaderReader.DefaultTimeout).TotalMilliseconds,
         ProxyProtocol: context.ProxyProtocol,
         LogChunks: context.Echo.LogChunks && context.LogLevel <= LogLevel.Debug,
-        LogJson: context.LogFormat == Logging.LogFormat.Json);
+        LogJson: context.LogFormat == Logging.LogFormat.Json,
+        TrustedProxies: string.Join(',', context.TrustedProxies?.Ranges.Select(r => r.ToString()) ?? []));
 }

@@ -41,6 +41,15 @@ internal sealed class ConnectionTable
         }
     }
 
+    /// <summary>A connection already counted as accepted was refused (behind a proxy, once its real client was known).</summary>
+    public void CountRefusal()
+    {
+        lock (_gate)
+        {
+            _rejectedPerSource++;
+        }
+    }
+
     /// <summary>The connection has gone; its final byte counts join the totals.</summary>
     public void Close(LiveConnection connection, long bytesIn, long bytesOut, EchoEnd end)
     {

@@ -36,8 +36,9 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     private readonly PerSourceGate? _perSourceLog;
     private readonly LogThrottle _resourceNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _rejectionNotice = new(TimeSpan.FromSeconds(1));
+    private readonly LogThrottle _untrustedNotice = new(TimeSpan.FromSeconds(10));
     private readonly TimeSpan _proxyTimeout;
-    private readonly RestartDelay _restartDelay = new();
+    private readonly RestartBackoff _restartBackoff = RestartBackoff.CreateDefault();
     private Forker? _forker;
     private int _generation;
     private long _crashes;
@@ -77,40 +78,71 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     }
 
     /// <summary>
-    /// The master cycle, after nginx's: wait for the forking process to exit or the stop signal;
-    /// replace a dead forking process (after a growing delay), and once a tick reap orphans and
-    /// notice clients named by their PROXY header. Returns when <paramref name="stop"/> is cancelled.
+    /// The master cycle, after nginx's: wake on the forking process's exit or on the next tick; once a
+    /// tick reap orphans and name clients whose PROXY header has been read; when the forking process
+    /// has died, adopt its children and start another, at once if it had been serving, after a growing
+    /// delay if it died before it was ready (a crash loop costs no CPU). Returns when <paramref name="stop"/> is cancelled.
     /// </summary>
     public async Task SuperviseAsync(CancellationToken stop)
     {
         using var tick = new PeriodicTimer(MaintenanceInterval);
         Task<bool> nextTick = tick.WaitForNextTickAsync(stop).AsTask();
-        while (!stop.IsCancellationRequested)
+        long restartAt = 0;
+        Task never = Task.Delay(Timeout.Infinite, stop);
+        while (true)
         {
-            Forker forker = _forker!;
-            Task done = await Task.WhenAny(forker.Exited, nextTick).ConfigureAwait(false);
-            if (done == nextTick)
+            Forker? forker = CurrentOrDead();
+            Task exited = forker?.Exited ?? never;
+            if (await Task.WhenAny(exited, nextTick).ConfigureAwait(false) == nextTick || forker is null)
             {
                 if (!await SafeTick(nextTick).ConfigureAwait(false))
                 {
                     return;
                 }
 
-                Maintain();
                 nextTick = tick.WaitForNextTickAsync(stop).AsTask();
-                continue;
+                Maintain();
+            }
+            else
+            {
+                TimeSpan delay = await BuryAsync(forker).ConfigureAwait(false);
+                restartAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
             }
 
-            await forker.Reader.ConfigureAwait(false);
-            AdoptOrphans(forker);
-            TimeSpan delay = _restartDelay.Next(forker.Uptime);
-            ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), delay.TotalSeconds);
-            forker.Dispose();
-            await DelayAsync(delay, stop).ConfigureAwait(false);
-            while (!stop.IsCancellationRequested && !TryLaunch())
+            if (CurrentOrDead() is null && Stopwatch.GetTimestamp() >= restartAt && !stop.IsCancellationRequested && !TryLaunch())
             {
-                await DelayAsync(_restartDelay.Next(TimeSpan.Zero), stop).ConfigureAwait(false);
+                RestartBackoff.Decision failed = _restartBackoff.Failed(TimeSpan.Zero);
+                restartAt = Stopwatch.GetTimestamp() + (long)(failed.Delay.TotalSeconds * Stopwatch.Frequency);
             }
+        }
+    }
+
+    /// <summary>After the forking process has exited: adopt its children, log, and say how long to wait before the next.</summary>
+    private async Task<TimeSpan> BuryAsync(Forker forker)
+    {
+        await ChildProcesses.Completes(forker.Reader, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        AdoptOrphans(forker);
+        lock (_gate)
+        {
+            _forker = null;
+        }
+
+        // One that was serving restarts at once; one that died before it was ready backs off.
+        RestartBackoff.Decision decision = _restartBackoff.Failed(forker.Ready.Task.IsCompleted ? _restartBackoff.StableAfter : forker.Uptime);
+        if (decision.Log)
+        {
+            ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), decision.Delay.TotalSeconds);
+        }
+
+        forker.Dispose();
+        return decision.Delay;
+    }
+
+    private Forker? CurrentOrDead()
+    {
+        lock (_gate)
+        {
+            return _forker;
         }
     }
 
@@ -124,7 +156,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             forker = _forker;
         }
 
-        if (forker is not null && !forker.Process.HasExited)
+        if (forker is not null && !forker.Exited.IsCompleted)
         {
             ForkerMessage.Shutdown(drain).SendTo(forker.Channel);
         }
@@ -140,7 +172,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         if (!AllGone(forker))
         {
             ForkerLog.KillingAfterDrain(_logger);
-            if (forker is not null && !forker.Process.HasExited)
+            if (forker is not null && !forker.Exited.IsCompleted)
             {
                 ChildProcesses.TryKill(forker.Process);
             }
@@ -161,7 +193,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         if (forker is not null)
         {
             await ChildProcesses.Completes(forker.Exited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
-            await forker.Reader.ConfigureAwait(false);
+            await ChildProcesses.Completes(forker.Reader, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             AdoptOrphans(forker);
             ReapOrphans();
             forker.Dispose();
@@ -170,7 +202,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
     public void Dispose() => _table.Dispose();
 
-    private bool AllGone(Forker? forker) => (forker is null || forker.Process.HasExited) && OrphanCount() == 0;
+    private bool AllGone(Forker? forker) => (forker is null || forker.Exited.IsCompleted) && OrphanCount() == 0;
 
     private static async Task<bool> SafeTick(Task<bool> tick)
     {
@@ -181,17 +213,6 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         catch (OperationCanceledException)
         {
             return false;
-        }
-    }
-
-    private static async Task DelayAsync(TimeSpan delay, CancellationToken stop)
-    {
-        try
-        {
-            await Task.Delay(delay, stop).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
         }
     }
 
@@ -239,6 +260,9 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
                     break;
                 case ForkerMessageType.Reaped when InRange(message.Slot):
                     OnReaped(message.Slot);
+                    break;
+                case ForkerMessageType.RefusedUntrusted:
+                    OnUntrusted(message.Address);
                     break;
                 case ForkerMessageType.RefusedPerSource:
                     _perSourceLog?.Refused(message.Address.ToEndPoint()?.ToString() ?? "unknown peer");
@@ -320,8 +344,26 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             return;
         }
 
+        if (end == EchoEnd.RefusedPerSource)
+        {
+            // Behind a trusted proxy the child counted the real client and refused it.
+            _perSourceLog?.Refused(connection.Name, counted: true);
+            return;
+        }
+
         TimeSpan duration = Stopwatch.GetElapsedTime(connection.StartedTimestamp);
         ServerLog.Finished(_logger, connection.Name, client.Pid, bytesIn, bytesOut, duration.TotalSeconds, end.ToText());
+    }
+
+    private void OnUntrusted(SlotAddress peer)
+    {
+        IPEndPoint? endpoint = peer.ToEndPoint();
+        string name = endpoint?.ToString() ?? "unknown peer";
+        Connections.Close(Connections.Open(endpoint, name), 0, 0, EchoEnd.Rejected);
+        if (_untrustedNotice.Allow(out long held))
+        {
+            ServerLog.UntrustedProxy(_logger, name, LogThrottle.More(held));
+        }
     }
 
     private void ReportRejection(string peer, int error)
@@ -428,7 +470,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     {
         lock (_gate)
         {
-            return _forker is { } forker && !forker.Process.HasExited ? forker : null;
+            return _forker is { } forker && !forker.Exited.IsCompleted ? forker : null;
         }
     }
 
@@ -491,7 +533,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         }
 
         var processes = new List<ProcessStatus>(clients.Length + 1);
-        if (forker is not null && !forker.Process.HasExited)
+        if (forker is not null && !forker.Exited.IsCompleted)
         {
             processes.Add(new ProcessStatus(forker.Process.Id, Environment.ProcessId, "forker", stopping ? "draining" : "accepting", []));
         }

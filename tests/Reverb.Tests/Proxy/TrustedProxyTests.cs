@@ -13,7 +13,7 @@ public sealed class TrustedProxyTests
 {
     private static readonly IPAddress Proxy = IPAddress.Parse("127.0.0.2");
 
-    public static TheoryData<string> Models => new() { "threads", "async", "workers" };
+    public static TheoryData<string> Models => new() { "process", "threads", "async", "workers" };
 
     [Theory]
     [MemberData(nameof(Models))]
