@@ -69,7 +69,8 @@ internal static class ChildProcesses
         }
     }
 
-    private static IEnumerable<int> ChildrenOf(int pid)
+    /// <summary>The children of <paramref name="pid"/>, from /proc (every thread's list).</summary>
+    public static IEnumerable<int> ChildrenOf(int pid)
     {
         string tasks = $"/proc/{pid}/task";
         if (!Directory.Exists(tasks))

@@ -33,6 +33,8 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     private readonly bool _namesClients;
     private readonly Lock _gate = new();
     private readonly Dictionary<int, Client> _clients = [];
+    private readonly Dictionary<int, long> _unclaimed = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, bool> _forkerPids = new();
     private readonly PerSourceGate? _perSourceLog;
     private readonly LogThrottle _resourceNotice = new(TimeSpan.FromSeconds(10));
     private readonly LogThrottle _rejectionNotice = new(TimeSpan.FromSeconds(1));
@@ -134,6 +136,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), decision.Delay.TotalSeconds);
         }
 
+        _forkerPids.TryRemove(forker.Process.Id, out _);
         forker.Dispose();
         return decision.Delay;
     }
@@ -221,6 +224,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         int generation = Interlocked.Increment(ref _generation);
         (Process process, int channel) = _launcher.Launch(_template with { Generation = generation, MasterPid = Environment.ProcessId }, _listeners, _table);
         var forker = new Forker(process, channel, generation);
+        _forkerPids[process.Id] = true;
         forker.Reader = Task.Factory.StartNew(() => ReadMessages(forker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         lock (_gate)
         {
@@ -377,7 +381,9 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     /// <summary>The one maintenance function: reap orphans, and name clients whose PROXY header has been read.</summary>
     private unsafe void Maintain()
     {
+        ClaimOrFree();
         ReapOrphans();
+        ReapStrangers();
         if (!_namesClients)
         {
             return;
@@ -428,8 +434,9 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
             if (slot->Pid == 0)
             {
-                // It died between taking the slot and forking: no child, no client to speak of.
-                _table.Free(index);
+                // It died between taking the slot and forking, or between fork and noting the child's
+                // pid (which the child writes too, once it runs): look again before freeing it.
+                _unclaimed[index] = Stopwatch.GetTimestamp();
                 continue;
             }
 
@@ -442,6 +449,63 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             Client client = Track(index, slot->Pid, Environment.ProcessId);
             client.Orphan = true;
             client.Parent = Environment.ProcessId;
+        }
+    }
+
+    /// <summary>Slots a dead forking process left without a pid: adopted once their child has written it, freed after a second without.</summary>
+    private unsafe void ClaimOrFree()
+    {
+        foreach ((int index, long since) in _unclaimed.ToArray())
+        {
+            ChildSlot* slot = _table.Slot(index);
+            if (slot->Pid != 0)
+            {
+                _unclaimed.Remove(index);
+                Client client = Track(index, slot->Pid, Environment.ProcessId);
+                client.Orphan = true;
+            }
+            else if (Stopwatch.GetElapsedTime(since) > TimeSpan.FromSeconds(1))
+            {
+                _unclaimed.Remove(index);
+                _table.Free(index);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Any other child of the master that has exited (as PID 1 in a container every orphan of the
+    /// system lands here too): reaped by pid, never with waitpid(-1), which could take a forking
+    /// process's status from the runtime that waits for it.
+    /// </summary>
+    private unsafe void ReapStrangers()
+    {
+        HashSet<int> known = [.. LivePids()];
+        foreach (int pid in ChildProcesses.ChildrenOf(Environment.ProcessId))
+        {
+            if (_forkerPids.ContainsKey(pid) || known.Contains(pid) || ProcessState(pid) != 'Z')
+            {
+                continue;
+            }
+
+            int status;
+            if (Posix.waitpid(pid, &status, Posix.WNOHANG) == pid)
+            {
+                ForkerLog.ReapedStranger(_logger, pid, Describe(status));
+            }
+        }
+    }
+
+    private static char ProcessState(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            int close = stat.LastIndexOf(')');
+            return close > 0 && close + 2 < stat.Length ? stat[close + 2] : '?';
+        }
+        catch (IOException)
+        {
+            return '?';
         }
     }
 

@@ -23,6 +23,9 @@ internal static partial class ForkerLog
     [LoggerMessage(EventId = 25, EventName = "AcceptFailed", Level = LogLevel.Warning, Message = "accept failed ({Reason}); accepting pauses briefly")]
     public static partial void AcceptFailed(ILogger logger, string reason);
 
+    [LoggerMessage(EventId = 28, EventName = "ReapedStranger", Level = LogLevel.Debug, Message = "reaped process {Pid} ({How}), a child of the master that was not a client's")]
+    public static partial void ReapedStranger(ILogger logger, int pid, string how);
+
     [LoggerMessage(EventId = 26, EventName = "KillingAfterDrain", Level = LogLevel.Warning, Message = "clients still open after the drain period; killing their processes")]
     public static partial void KillingAfterDrain(ILogger logger);
 }
