@@ -108,7 +108,7 @@ internal static class ReportWriter
         IReadOnlyList<int> counts = results.Plan.IdleConnections;
         string[] columns = [.. counts.Select(c => c.ToString("N0", CultureInfo.InvariantCulture))];
         report.Append("\n## idle: connections held open and silent, then a sample must still echo\n\n");
-        report.Append("Columns: idle connections. A server stops at its first failed count; the process model stops at its worker cap.\n");
+        report.Append("Columns: idle connections. A server stops at its first failed count.\n");
         Section(report, "server memory (MiB PSS, peak)", results, columns, counts, WorkloadStep.Idle, WorkloadPlan.IdleSize, Pss, Better.Lower, "N1");
         Section(report, "server memory (MiB RSS summed over processes, peak)", results, columns, counts, WorkloadStep.Idle, WorkloadPlan.IdleSize, s => s.Server?.PeakRssBytes / Mebibyte, Better.Lower, "N1");
         Section(report, "server processes", results, columns, counts, WorkloadStep.Idle, WorkloadPlan.IdleSize, s => s.Server?.PeakProcesses, Better.Lower);

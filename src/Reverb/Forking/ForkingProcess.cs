@@ -39,6 +39,9 @@ internal sealed unsafe class ForkingProcess
     private readonly HashSet<int> _children = [];
     private readonly int[] _listenFds;
 
+    // "reverb-client", NUL-terminated, allocated before any fork: what ps -o comm and top call a child.
+    private readonly byte* _childName = Utf8("reverb-client");
+
     // --clients-per-process above 1: children that finished a client wait on the handoff pair for the
     // next, and report on the report pair. Index 0 is this process's end, 1 the children's.
     private readonly bool _reuse;
@@ -494,6 +497,7 @@ internal sealed unsafe class ForkingProcess
         Posix.SetDisposition(Posix.SIGILL, 0);
         Posix.SetDisposition(Posix.SIGTRAP, 0);
         Posix.SetDisposition(Posix.SIGABRT, 0);
+        Posix.prctl(Posix.PR_SET_NAME, (nuint)_childName, 0, 0, 0);
         int pid = Posix.getpid();
         int served = 0;
         while (true)
