@@ -28,7 +28,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 
     /// <summary>A whole request, answer included; a connection that sends nothing is closed after it.</summary>
     internal static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(5);
-    private static readonly string[] KnownWorkerStates = ["starting", "idle", "reserved", "busy", "retiring", "serving", "not answering"];
+    private static readonly string[] KnownWorkerStates = ["accepting", "draining", "busy", "starting", "serving", "not answering"];
 
     private readonly RequestListener _requests;
     private readonly CollectorRegistry _registry;
