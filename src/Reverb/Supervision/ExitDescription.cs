@@ -20,6 +20,11 @@ internal static class ExitDescription
             : $"exit code {code}";
     }
 
+    /// <summary>The same words for a raw waitpid status (a process the runtime did not start).</summary>
+    public static string OfWaitStatus(int status) => Interop.Posix.Signaled(status)
+        ? $"killed by signal {Interop.Posix.TermSignal(status)}{SignalName(Interop.Posix.TermSignal(status))}"
+        : $"exit code {Interop.Posix.ExitCode(status)}";
+
     private static string SignalName(int signal) => signal switch
     {
         6 => " (SIGABRT)",

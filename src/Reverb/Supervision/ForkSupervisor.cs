@@ -337,7 +337,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         {
             Interlocked.Increment(ref _crashes);
             Connections.Close(connection, bytesIn, bytesOut, EchoEnd.Error);
-            ForkerLog.ChildDied(_logger, client.Pid, Describe(status), connection.Name);
+            ForkerLog.ChildDied(_logger, client.Pid, ExitDescription.OfWaitStatus(status), connection.Name);
             return;
         }
 
@@ -490,7 +490,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             int status;
             if (Posix.waitpid(pid, &status, Posix.WNOHANG) == pid)
             {
-                ForkerLog.ReapedStranger(_logger, pid, Describe(status));
+                ForkerLog.ReapedStranger(_logger, pid, ExitDescription.OfWaitStatus(status));
             }
         }
     }
@@ -569,19 +569,6 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             Posix.kill(client.Pid, signal);
         }
     }
-
-    private static string Describe(int status) => Posix.Signaled(status)
-        ? $"killed by signal {Posix.TermSignal(status)}{SignalName(Posix.TermSignal(status))}"
-        : $"exit code {Posix.ExitCode(status)}";
-
-    private static string SignalName(int signal) => signal switch
-    {
-        6 => " (SIGABRT)",
-        9 => " (SIGKILL)",
-        11 => " (SIGSEGV)",
-        15 => " (SIGTERM)",
-        _ => string.Empty,
-    };
 
     /// <summary>Every child with its client; the forking process first. Bytes come from the table, live.</summary>
     public unsafe Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
