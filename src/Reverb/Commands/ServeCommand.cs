@@ -168,6 +168,7 @@ internal static class ServeCommand
             udp is null ? null : () => (udp.Echoed, udp.Refused));
         // Health checks see the drain from the signal on, before the model has closed its listeners.
         using CancellationTokenRegistration unhealthy = signals.Token.Register(board.Draining);
+        await using SystemdNotifier? notifier = SystemdNotifier.Start(board, logger, signals.Token);
         var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
 
         IServerModel model = settings.Model switch
