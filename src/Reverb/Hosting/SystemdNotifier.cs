@@ -8,8 +8,8 @@ namespace Reverb.Hosting;
 
 /// <summary>
 /// systemd's service notification (sd_notify) when <c>NOTIFY_SOCKET</c> is set (Type=notify):
-/// READY=1 once the model serves on every listener, a STATUS= line with the clients served and
-/// active every few seconds, STOPPING=1 when the drain begins, and WATCHDOG=1 every
+/// READY=1 once the model serves on every listener, a STATUS= line with the clients active and
+/// accepted every 5 s, STOPPING=1 when the drain begins, and WATCHDOG=1 every
 /// WATCHDOG_USEC/2 while the status board still answers within a short time (a stuck master
 /// misses its pings and systemd restarts it).
 /// </summary>
@@ -33,7 +33,6 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly LogThrottle _sendFailures = new(TimeSpan.FromSeconds(60));
     private readonly CancellationTokenSource _end = new();
-    private readonly CancellationTokenRegistration _stopping;
     private readonly Task _loop;
 
     private SystemdNotifier(string address, TimeSpan? watchdog, StatusBoard board, ILogger logger, CancellationToken stop)
@@ -43,12 +42,11 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         _board = board;
         _watchdog = watchdog;
         _logger = logger;
-        _stopping = stop.Register(() => Send($"STOPPING=1\nSTATUS={Describe("draining", null)}"));
         _loop = RunAsync(stop);
     }
 
     /// <summary>Starts notifying when NOTIFY_SOCKET is set; null otherwise (not started by systemd as Type=notify).</summary>
-    /// <param name="stop">The stop signal: STOPPING=1 is sent when it fires.</param>
+    /// <param name="stop">The stop signal: no READY=1 after it.</param>
     public static SystemdNotifier? Start(StatusBoard board, ILogger logger, CancellationToken stop)
     {
         string? address = Environment.GetEnvironmentVariable("NOTIFY_SOCKET");
@@ -96,10 +94,12 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         {
         }
 
-        await _stopping.DisposeAsync().ConfigureAwait(false);
         _end.Dispose();
         _socket.Dispose();
     }
+
+    /// <summary>The drain begins: STOPPING=1, at once (called from the stop signal's callback).</summary>
+    public void Stopping() => Send($"STOPPING=1\nSTATUS={Describe("draining", null)}");
 
     private async Task RunAsync(CancellationToken stop)
     {
@@ -110,6 +110,12 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         }
         catch (OperationCanceledException)
         {
+            return;
+        }
+
+        if (stop.IsCancellationRequested)
+        {
+            // Stopped while it started: systemd has had STOPPING=1 already.
             return;
         }
 
@@ -167,7 +173,7 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
 
     private string Describe(string state, StatusTotals? totals) => totals is null
         ? string.Create(CultureInfo.InvariantCulture, $"{state} (model {_board.Model})")
-        : string.Create(CultureInfo.InvariantCulture, $"{state} (model {_board.Model}): {totals.Active} clients active, {totals.Accepted} served");
+        : string.Create(CultureInfo.InvariantCulture, $"{state} (model {_board.Model}): clients {totals.Active} active, {totals.Accepted} accepted");
 
     /// <summary>One datagram; never blocks and never throws (a missing or full socket costs a throttled warning).</summary>
     private void Send(string message)
