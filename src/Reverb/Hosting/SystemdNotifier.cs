@@ -26,6 +26,9 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
     /// <summary>The longest a watchdog check waits for the status board.</summary>
     internal static readonly TimeSpan HealthTimeout = TimeSpan.FromSeconds(2);
 
+    /// <summary>A nonsensically small WATCHDOG_USEC still gets a timer that works (and pings as often as is reasonable).</summary>
+    private static readonly TimeSpan MinimumTick = TimeSpan.FromMilliseconds(10);
+
     private readonly Socket _socket;
     private readonly UnixDomainSocketEndPoint _target;
     private readonly StatusBoard _board;
@@ -120,10 +123,10 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         }
 
         Send($"READY=1\nSTATUS={Describe("serving", null)}");
-        Notified(_logger, _watchdog is { } w ? $"; watchdog pings every {w.TotalSeconds / 2:0.###} s" : string.Empty);
-
-        // Watchdog pings at half its period (as sd_watchdog_enabled advises); the STATUS= line at most every StatusPeriod.
+        // Watchdog pings at half its period (as sd_watchdog_enabled advises) or every StatusPeriod, whichever is more often.
         TimeSpan tick = _watchdog is { } period && period / 2 < StatusPeriod ? period / 2 : StatusPeriod;
+        tick = tick < MinimumTick ? MinimumTick : tick;
+        Notified(_logger, _watchdog is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; watchdog pings every {tick.TotalSeconds:0.###} s"));
         using var timer = new PeriodicTimer(tick);
         DateTime lastStatus = DateTime.UtcNow;
         while (await timer.WaitForNextTickAsync(_end.Token).ConfigureAwait(false))

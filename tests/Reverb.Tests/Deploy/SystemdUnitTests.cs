@@ -72,7 +72,7 @@ public sealed class SystemdUnitTests
         await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60));
         using var client = await EchoClient.ConnectAsync(server);
         Assert.Equal("up"u8.ToArray(), await client.RoundTripAsync("up"u8.ToArray()));
-        await server.WaitForLineAsync("told systemd we are ready (NOTIFY_SOCKET); watchdog pings every 15 s", TimeSpan.FromSeconds(60));
+        await server.WaitForLineAsync("told systemd we are ready (NOTIFY_SOCKET); watchdog pings every 5 s", TimeSpan.FromSeconds(60));
     }
 
     [Theory]
