@@ -49,6 +49,16 @@ public sealed class NotifySocket : IDisposable
         }
     }
 
+    /// <summary>Drops the messages waiting to be read, so that the next one read is fresh (for timing).</summary>
+    public void DiscardWaiting()
+    {
+        byte[] buffer = new byte[4096];
+        while (_socket.Available > 0)
+        {
+            _socket.Receive(buffer);
+        }
+    }
+
     /// <summary>Reads messages until one has the line <paramref name="line"/> (e.g. READY=1); returns it.</summary>
     public async Task<string> WaitForAsync(string line, TimeSpan timeout)
     {
