@@ -146,8 +146,6 @@ internal static class ServeCommand
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals(logger: logger);
-        using CancellationTokenRegistration draining = signals.Token.Register(() => logger.LogInformation(
-            "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds));
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
@@ -166,6 +164,17 @@ internal static class ServeCommand
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
             udp is null ? null : () => (udp.Echoed, udp.Refused));
+        await using SystemdNotifier? notifier = SystemdNotifier.Start(board, logger, signals.Token);
+
+        // In this order, from the signal on (at once if it came during the start): health checks and
+        // systemd see the drain before the log says so and before the model closes its listeners.
+        using CancellationTokenRegistration draining = signals.Token.Register(() =>
+        {
+            board.Draining();
+            notifier?.Stopping();
+            logger.LogInformation(
+                "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
+        });
         var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
 
         IServerModel model = settings.Model switch

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging.Console;
 
 namespace Reverb.Logging;
 
-/// <summary>Console logs for every reverb process (master and workers alike): one line per event.</summary>
+/// <summary>
+/// Console logs for every reverb process (master and workers alike): one line per event; under
+/// journald (JOURNAL_STREAM) with the syslog priority prefix it understands, unless JSON is asked for.
+/// </summary>
 internal static class ReverbLogging
 {
     /// <summary>Lines waiting for a slow console before new ones are dropped (a few hundred kB at most).</summary>
@@ -31,8 +34,19 @@ internal static class ReverbLogging
             return;
         }
 
+        if (UnderJournald())
+        {
+            // Started by systemd with its output going to the journal: "<6>reverb.master[0] ..." lines,
+            // whose syslog priority prefix journald reads (journalctl -p warning), and no timestamp of our own.
+            builder.AddSystemdConsole(options => options.IncludeScopes = false);
+            return;
+        }
+
         builder.AddSimpleConsole(ConfigureText);
     });
+
+    /// <summary>systemd sets JOURNAL_STREAM when the service's standard output or error is connected to the journal.</summary>
+    public static bool UnderJournald() => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable("JOURNAL_STREAM"));
 
     /// <summary>JSON lines: UTC timestamps, no scopes (a forked child writes the same shape itself).</summary>
     public static void ConfigureJson(JsonConsoleFormatterOptions options)

@@ -8,7 +8,8 @@ using Reverb.Hosting;
 namespace Reverb.Monitoring;
 
 /// <summary>
-/// --metrics HOST:PORT: Prometheus text format at /metrics. prometheus-net keeps the metrics (a
+/// --metrics HOST:PORT: Prometheus text format at /metrics, and /healthz (200 while serving, 503
+/// while starting or draining) for load balancers and orchestrators. prometheus-net keeps the metrics (a
 /// registry of our own, no process-wide state) and writes the exposition format; every scrape asks
 /// the running model first, so the figures are as of the scrape.
 /// </summary>
@@ -32,10 +33,12 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 
     private readonly RequestListener _requests;
     private readonly CollectorRegistry _registry;
+    private readonly StatusBoard _board;
 
-    private MetricsEndpoint(Socket listener, CollectorRegistry registry, ILogger logger)
+    private MetricsEndpoint(Socket listener, CollectorRegistry registry, StatusBoard board, ILogger logger)
     {
         _registry = registry;
+        _board = board;
         _requests = new RequestListener(listener, MaxConcurrentRequests, RequestTimeout, AnswerAsync, logger);
     }
 
@@ -44,7 +47,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     {
         (string host, int port) = Parse(hostAndPort);
         Socket listener = ServerListener.Listen(ListenEndpoint.Resolve(host, port), backlog: 64);
-        return new MetricsEndpoint(listener, CreateRegistry(board, udp), logger);
+        return new MetricsEndpoint(listener, CreateRegistry(board, udp), board, logger);
     }
 
     /// <summary>Where the metrics are served (with port 0, on the port the system picked).</summary>
@@ -74,7 +77,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
     {
         CollectorRegistry registry = Metrics.NewCustomRegistry();
         MetricFactory factory = Metrics.WithCustomRegistry(registry);
-        Gauge info = factory.CreateGauge("reverb_info", "Always 1; the labels describe the server.", "model");
+        Gauge info = factory.CreateGauge("reverb_info", "Always 1; the labels describe the server.", "model", "version");
         Counter accepted = factory.CreateCounter("reverb_connections_accepted_total", "TCP connections accepted, rejected ones included.");
         Gauge active = factory.CreateGauge("reverb_connections_active", "TCP connections being echoed now.");
         Counter rejected = factory.CreateCounter("reverb_connections_rejected_total", "TCP connections closed without an echo, by reason.", "reason");
@@ -84,7 +87,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         Counter crashes = factory.CreateCounter("reverb_worker_crashes_total", "Worker processes that died unasked.");
         Counter? udpEchoed = udp ? factory.CreateCounter("reverb_udp_datagrams_echoed_total", "UDP datagrams echoed.") : null;
         Counter? udpRefused = udp ? factory.CreateCounter("reverb_udp_datagrams_refused_total", "UDP datagrams not answered (service source ports, rate limit).") : null;
-        info.WithLabels(board.Model).Set(1);
+        info.WithLabels(board.Model, ReverbVersion.Informational).Set(1);
 
         registry.AddBeforeCollectCallback(async cancellationToken =>
         {
@@ -131,8 +134,13 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
                 }
 
                 break;
+            case MetricsRequestKind.Health:
+                // The board's state alone: no model or worker is asked, so a check every second costs nothing.
+                string state = _board.State;
+                await RespondAsync(client, state == "serving" ? "200 OK" : "503 Service Unavailable", "text/plain", Encoding.ASCII.GetBytes(state + "\n"), request.WithBody, cancellationToken).ConfigureAwait(false);
+                break;
             default:
-                await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics\n"u8.ToArray(), request.WithBody, cancellationToken).ConfigureAwait(false);
+                await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics and its health at /healthz\n"u8.ToArray(), request.WithBody, cancellationToken).ConfigureAwait(false);
                 break;
         }
     }

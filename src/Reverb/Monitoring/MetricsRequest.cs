@@ -18,7 +18,12 @@ internal readonly record struct MetricsRequest(MetricsRequestKind Kind, bool Wit
         }
 
         string path = parts[1].Split('?')[0];
-        var kind = path is "/metrics" or "/metrics/" ? MetricsRequestKind.Metrics : MetricsRequestKind.NotFound;
+        var kind = path switch
+        {
+            "/metrics" or "/metrics/" => MetricsRequestKind.Metrics,
+            "/healthz" => MetricsRequestKind.Health,
+            _ => MetricsRequestKind.NotFound,
+        };
         return new MetricsRequest(kind, parts[0] == "GET");
     }
 }
@@ -26,6 +31,9 @@ internal readonly record struct MetricsRequest(MetricsRequestKind Kind, bool Wit
 internal enum MetricsRequestKind
 {
     Metrics,
+
+    /// <summary>/healthz: 200 while serving, 503 while starting or draining.</summary>
+    Health,
     NotFound,
     BadRequest,
     MethodNotAllowed,

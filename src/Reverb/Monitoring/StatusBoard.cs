@@ -12,8 +12,9 @@ internal sealed class StatusBoard
     private readonly string _model;
     private readonly IReadOnlyList<string> _listening;
     private readonly Func<(long Echoed, long Refused)>? _udp;
+    private readonly TaskCompletionSource _serving = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private volatile IStatusSource? _source;
-    private volatile string _state = "starting";
+    private string _state = "starting";
 
     public StatusBoard(string model, IReadOnlyList<string> listening, Func<(long Echoed, long Refused)>? udp)
     {
@@ -24,14 +25,24 @@ internal sealed class StatusBoard
 
     public string Model => _model;
 
+    /// <summary>starting, serving or draining; reading it asks nothing of the model (health checks).</summary>
+    public string State => Volatile.Read(ref _state);
+
+    /// <summary>Completes when the model is attached: every listener open and accepting (systemd's READY=1).</summary>
+    public Task Serving => _serving.Task;
+
     /// <summary>The model is up: from now on status shows its processes and clients.</summary>
     public void Attach(IStatusSource source)
     {
         _source = source;
-        _state = "serving";
+
+        // A drain that began while the model was starting stays a drain.
+        Interlocked.CompareExchange(ref _state, "serving", "starting");
+        _serving.TrySetResult();
     }
 
-    public void Draining() => _state = "draining";
+    /// <summary>The drain has begun (a stop signal); final, and idempotent.</summary>
+    public void Draining() => Volatile.Write(ref _state, "draining");
 
     /// <param name="totalsOnly">Leave out the per-client rows (metrics): the model then asks its workers for totals alone.</param>
     public async Task<ServerStatus> CaptureAsync(CancellationToken cancellationToken, bool totalsOnly = false)
@@ -45,12 +56,13 @@ internal sealed class StatusBoard
         (long Echoed, long Refused)? udp = _udp?.Invoke();
         var byState = model.Workers.GroupBy(w => w.State).ToDictionary(g => g.Key, g => g.Count());
         int pid = Environment.ProcessId;
-        ProcessStatus master = new(pid, Libc.getppid(), "master", _state, model.MasterClients);
+        string state = State;
+        ProcessStatus master = new(pid, Libc.getppid(), "master", state, model.MasterClients);
         ConnectionTotals t = model.Totals;
         return new ServerStatus(
             pid,
             _model,
-            _state,
+            state,
             _started,
             _listening,
             [master, .. model.Workers],

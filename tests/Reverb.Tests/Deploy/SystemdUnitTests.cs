@@ -58,6 +58,23 @@ public sealed class SystemdUnitTests
         Directory.Delete(folder, recursive: true);
     }
 
+    [Fact]
+    public async Task The_Type_notify_service_reports_ready_with_its_own_arguments()
+    {
+        string unit = await File.ReadAllTextAsync(Path.Combine(DeployFolder, "reverb.service"));
+        Assert.Contains("\nType=notify\n", unit, StringComparison.Ordinal);
+        Assert.Contains("\nWatchdogSec=30s\n", unit, StringComparison.Ordinal);
+
+        // As systemd starts it: NOTIFY_SOCKET, and WATCHDOG_USEC from WatchdogSec=30s.
+        using var notify = new NotifySocket();
+        var environment = new Dictionary<string, string> { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "30000000" };
+        await using var server = ReverbServer.Launch(environment, ExecStartArguments("reverb.service")[1..]);
+        await notify.WaitForAsync("READY=1", TimeSpan.FromSeconds(60));
+        using var client = await EchoClient.ConnectAsync(server);
+        Assert.Equal("up"u8.ToArray(), await client.RoundTripAsync("up"u8.ToArray()));
+        await server.WaitForLineAsync("told systemd we are ready (NOTIFY_SOCKET); watchdog pings every 5 s", TimeSpan.FromSeconds(60));
+    }
+
     [Theory]
     [InlineData("reverb.service")]
     [InlineData("reverb@.service")]

@@ -107,6 +107,29 @@ public sealed partial class ReverbServer : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Starts <c>reverb serve PORT --host 127.0.0.1 ARGS</c> on a port found free just before and returns
+    /// at once, without waiting for any readiness: for tests that wait on a signal of their own (systemd's READY=1).
+    /// </summary>
+    public static ReverbServer Launch(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        int port;
+        using (var probe = new TakenPort())
+        {
+            port = probe.Port;
+        }
+
+        ProcessStartInfo start = ReverbCommand.StartInfo(["serve", port.ToString(CultureInfo.InvariantCulture), "--host", "127.0.0.1", .. arguments]);
+        foreach ((string name, string value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
+        var server = new ReverbServer(Process.Start(start)!) { Port = port };
+        server.ReadOutput();
+        return server;
+    }
+
     private static string[] WithDefaults(string[] arguments) =>
         ["serve", "0", .. arguments.Contains("--host") ? [] : (string[])["--host", "127.0.0.1"], .. arguments];
 

@@ -41,7 +41,7 @@ public sealed class MetricsTests
         Assert.Equal(3010, metrics["reverb_sent_bytes_total"]);
         Assert.Equal(0, metrics["reverb_connections_rejected_total{reason=\"per_source\"}"]);
         Assert.Equal(0, metrics["reverb_worker_crashes_total"]);
-        Assert.Equal(1, metrics[$"reverb_info{{model=\"{model}\"}}"]);
+        Assert.Equal(1, metrics.Single(m => m.Key.StartsWith($"reverb_info{{model=\"{model}\",version=\"", StringComparison.Ordinal)).Value);
         switch (model)
         {
             case "process":
