@@ -66,8 +66,8 @@ observe() { # sets tree=(pid ...) without the master; one ps and one awk per cal
     echo "$pid $start" >>"$scratch/seen"
     if [[ $state == Z ]]; then
       if [[ -z ${zombie_since[$pid]:-} ]]; then zombie_since[$pid]=$tick; transient=$((transient + 1)); fi
-      # A zombie still unreaped 1 s after it was first seen: its parent is not reaping.
-      if (((tick - zombie_since[$pid]) * every_ms >= 1000)) && [[ -z ${lingering[$pid]:-} ]]; then
+      # A zombie still unreaped ZOMBIE_GRACE_MS (default 1 s) after it was first seen: its parent is not reaping.
+      if (((tick - zombie_since[$pid]) * every_ms >= ${ZOMBIE_GRACE_MS:-1000})) && [[ -z ${lingering[$pid]:-} ]]; then
         lingering[$pid]=1
         zombies=$((zombies + 1))
       fi
@@ -149,7 +149,7 @@ done
 echo "processes killed: $kills (of $seen_count server processes seen)"
 echo "connections lost: $lost"
 echo "mismatched echoes: $mismatches"
-echo "zombies: $zombies lingered over 1 s ($transient seen at all, between a kill and its reaping)"
+echo "zombies: $zombies lingered over $(( ${ZOMBIE_GRACE_MS:-1000} / 1000 )) s ($transient seen at all, between a kill and its reaping)"
 echo "master: $exit_status after SIGTERM"
 echo "processes left after the master exited: $leftovers"
 if ((mismatches > 0 || $zombies > 0 || leftovers > 0 || !bench_ok)) || [[ $exit_status != "exit 0" ]]; then
