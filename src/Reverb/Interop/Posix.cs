@@ -26,19 +26,12 @@ internal static unsafe partial class Posix
     public const int SIGSEGV = 11;
 
     public const int SIG_BLOCK = 0;
-    public const int SIG_UNBLOCK = 1;
     public const int SFD_CLOEXEC = 0x80000;
     public const int SFD_NONBLOCK = 0x800;
     public const int WNOHANG = 1;
-    public const int EINTR = 4;
     public const int ECHILD = 10;
-    public const int EAGAIN = 11;
     public const int POLLIN = 0x001;
-    public const int POLLERR = 0x008;
-    public const int POLLHUP = 0x010;
-    public const int POLLNVAL = 0x020;
     public const int SOCK_CLOEXEC = 0x80000;
-    public const int SOCK_NONBLOCK = 0x800;
     public const int MFD_CLOEXEC = 1;
     public const int PROT_READ = 1;
     public const int PROT_WRITE = 2;
