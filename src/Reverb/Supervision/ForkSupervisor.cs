@@ -479,6 +479,13 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     /// </summary>
     private unsafe void ReapStrangers()
     {
+        // Only a dead forking process (the master is the subreaper of its line) or being PID 1 can give
+        // the master a child it does not know: until then, spare the tick its reads of /proc.
+        if (Volatile.Read(ref _generation) <= 1 && Environment.ProcessId != 1)
+        {
+            return;
+        }
+
         HashSet<int> known = [.. LivePids()];
         foreach (int pid in ChildProcesses.ChildrenOf(Environment.ProcessId))
         {
