@@ -22,22 +22,7 @@ internal struct ChildReport
     /// <summary>With Finished: 1 when the child waits for another client, 0 when it exits.</summary>
     public int Again;
 
-    public readonly unsafe bool SendTo(int socket)
-    {
-        ChildReport copy = this;
-        return UnixChannelSocket.Send(socket, new ReadOnlySpan<byte>(&copy, sizeof(ChildReport)));
-    }
+    public readonly bool SendTo(int socket) => UnixChannelSocket.SendValue(socket, this);
 
-    public static unsafe bool TryReceive(int socket, out ChildReport report)
-    {
-        ChildReport received = default;
-        int length = UnixChannelSocket.Receive(socket, new Span<byte>(&received, sizeof(ChildReport)), out int fd, out _);
-        if (fd >= 0)
-        {
-            Posix.close(fd);
-        }
-
-        report = received;
-        return length == sizeof(ChildReport);
-    }
+    public static bool TryReceive(int socket, out ChildReport report) => UnixChannelSocket.TryReceiveValue(socket, out report);
 }

@@ -35,23 +35,9 @@ internal struct ForkerMessage
     public static ForkerMessage Shutdown(TimeSpan drain) => new() { Type = ForkerMessageType.Shutdown, Value = (int)Math.Clamp(drain.TotalMilliseconds, 0, int.MaxValue) };
 
     /// <returns>false when the other side has gone.</returns>
-    public readonly unsafe bool SendTo(int channel)
-    {
-        ForkerMessage copy = this;
-        return UnixChannelSocket.Send(channel, new ReadOnlySpan<byte>(&copy, sizeof(ForkerMessage)));
-    }
+    public readonly bool SendTo(int channel) => UnixChannelSocket.SendValue(channel, this);
 
     /// <summary>Blocks for the next message; false when the other side has gone (or sent something that is not a message).</summary>
-    public static unsafe bool TryReceive(int channel, out ForkerMessage message)
-    {
-        ForkerMessage received = default;
-        int length = UnixChannelSocket.Receive(channel, new Span<byte>(&received, sizeof(ForkerMessage)), out int fd, out _);
-        if (fd >= 0)
-        {
-            Libc.close(fd);
-        }
-
-        message = received;
-        return length == sizeof(ForkerMessage) && Enum.IsDefined(received.Type);
-    }
+    public static bool TryReceive(int channel, out ForkerMessage message) =>
+        UnixChannelSocket.TryReceiveValue(channel, out message) && Enum.IsDefined(message.Type);
 }

@@ -111,6 +111,33 @@ internal static unsafe class UnixChannelSocket
         }
     }
 
+    /// <summary>Sends one fixed-size message that is <paramref name="value"/>'s bytes (allocation-free: forked children use it).</summary>
+    /// <returns>false when the peer has gone.</returns>
+    public static bool SendValue<T>(int socket, in T value)
+        where T : unmanaged
+    {
+        T copy = value;
+        return Send(socket, new ReadOnlySpan<byte>(&copy, sizeof(T)));
+    }
+
+    /// <summary>
+    /// Blocks for one fixed-size message and reads it as a <typeparamref name="T"/>; a descriptor sent
+    /// with it is closed. False when the peer has gone or the message was not exactly that size.
+    /// </summary>
+    public static bool TryReceiveValue<T>(int socket, out T value)
+        where T : unmanaged
+    {
+        T received = default;
+        int length = Receive(socket, new Span<byte>(&received, sizeof(T)), out int fd, out _);
+        if (fd >= 0)
+        {
+            Libc.close(fd);
+        }
+
+        value = received;
+        return length == sizeof(T);
+    }
+
     /// <summary>
     /// Blocks until one message arrives. Returns the payload length (0 when the peer has closed)
     /// and the received descriptor, or -1 when none came with it.
