@@ -1,5 +1,5 @@
 using System.Net.Sockets;
-using Reverb.Commands;
+using Reverb.Client;
 using Spectre.Console;
 
 namespace Reverb.Bench;
@@ -39,10 +39,10 @@ internal static class BenchSession
 
         if (result.Totals.Mismatches > 0)
         {
-            throw new CliException($"{result.Totals.Mismatches} echoed messages did not match what was sent");
+            throw new BenchException($"{result.Totals.Mismatches} echoed messages did not match what was sent");
         }
 
-        return ExitCodes.Ok;
+        return 0;
     }
 
     /// <summary>
@@ -71,11 +71,11 @@ internal static class BenchSession
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"cannot connect to {settings.Target}: timed out");
+            throw new BenchException($"cannot connect to {settings.Target}: timed out");
         }
         catch (SocketException ex)
         {
-            throw new CliException($"cannot connect to {settings.Target}: {Client.SocketErrorText.Describe(ex)}");
+            throw new BenchException($"cannot connect to {settings.Target}: {SocketErrorText.Describe(ex)}");
         }
     }
 
@@ -92,7 +92,7 @@ internal static class BenchSession
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"cannot write {jsonFile.FullName}: {ex.Message}");
+            throw new BenchException($"cannot write {jsonFile.FullName}: {ex.Message}");
         }
     }
 }

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
 using System.Net.Sockets;
+using Reverb.Interop;
 
 namespace Reverb.Bench;
 
@@ -101,7 +102,8 @@ internal sealed class IdleRun : IBenchRun
     private void EnsureDescriptors()
     {
         ulong wanted = (ulong)_settings.Connections + SpareDescriptors;
-        if (FileDescriptorLimit.RaiseTo(wanted) is { } limit && limit < wanted)
+        ulong limit = DescriptorLimit.RaiseToHardLimit();
+        if (limit != 0 && limit < wanted)
         {
             _warn($"the open-file limit is {limit}, below the {wanted} this run needs; some connects will fail (raise it with ulimit -n)");
         }

@@ -1,6 +1,5 @@
 using System.Net;
 using System.Net.Sockets;
-using Reverb.Commands;
 
 namespace Reverb.Client;
 
@@ -27,7 +26,7 @@ internal static class EndpointResolver
 
         IPAddress address = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork)
             ?? addresses.FirstOrDefault()
-            ?? throw new CliException($"cannot resolve host '{host}'");
+            ?? throw new EchoClientException($"cannot resolve host '{host}'");
         return new IPEndPoint(address, port);
     }
 }

@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Reverb.Commands;
 
 namespace Reverb.Client;
 
@@ -48,21 +47,21 @@ internal sealed class TcpEchoClient
                     await sending.ConfigureAwait(false);
                 }
 
-                throw new CliException($"connection closed by {_settings.Display}");
+                throw new EchoClientException($"connection closed by {_settings.Display}");
             }
 
             await sending.ConfigureAwait(false);
             long sent = Interlocked.Read(ref _sent);
             if (received < sent)
             {
-                throw new CliException($"connection closed by {_settings.Display} after echoing {received} of {sent} bytes");
+                throw new EchoClientException($"connection closed by {_settings.Display} after echoing {received} of {sent} bytes");
             }
 
-            return ExitCodes.Ok;
+            return 0;
         }
         catch (Exception ex) when (ex is IOException or SocketException)
         {
-            throw new CliException(DescribeFailure(ex));
+            throw new EchoClientException(DescribeFailure(ex));
         }
     }
 
@@ -79,12 +78,12 @@ internal sealed class TcpEchoClient
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             socket.Dispose();
-            throw new CliException($"cannot connect to {_settings.Display}: timed out after {_settings.Timeout.TotalSeconds:0.###}s");
+            throw new EchoClientException($"cannot connect to {_settings.Display}: timed out after {_settings.Timeout.TotalSeconds:0.###}s");
         }
         catch (SocketException ex)
         {
             socket.Dispose();
-            throw new CliException($"cannot connect to {_settings.Display}: {SocketErrorText.Describe(ex)}");
+            throw new EchoClientException($"cannot connect to {_settings.Display}: {SocketErrorText.Describe(ex)}");
         }
     }
 

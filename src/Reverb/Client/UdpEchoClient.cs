@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using System.Text;
-using Reverb.Commands;
 
 namespace Reverb.Client;
 
@@ -37,7 +36,7 @@ internal sealed class UdpEchoClient
                 await EchoAsync(socket, datagram, reply, output, cancellationToken).ConfigureAwait(false);
             }
 
-            return ExitCodes.Ok;
+            return 0;
         }
 
         using Stream input = Console.OpenStandardInput();
@@ -48,7 +47,7 @@ internal sealed class UdpEchoClient
             await EchoAsync(socket, buffer.AsMemory(0, count), reply, output, cancellationToken).ConfigureAwait(false);
         }
 
-        return ExitCodes.Ok;
+        return 0;
     }
 
     private async Task EchoAsync(Socket socket, ReadOnlyMemory<byte> datagram, byte[] reply, Stream output, CancellationToken cancellationToken)
@@ -64,15 +63,15 @@ internal sealed class UdpEchoClient
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new CliException($"no reply from {_settings.Display} within {_settings.Timeout.TotalSeconds:0.###}s");
+            throw new EchoClientException($"no reply from {_settings.Display} within {_settings.Timeout.TotalSeconds:0.###}s");
         }
         catch (SocketException ex) when (ex.SocketErrorCode == SocketError.ConnectionRefused)
         {
-            throw new CliException($"no UDP echo server at {_settings.Display}: port unreachable");
+            throw new EchoClientException($"no UDP echo server at {_settings.Display}: port unreachable");
         }
         catch (SocketException ex)
         {
-            throw new CliException($"cannot send to {_settings.Display}: {SocketErrorText.Describe(ex)}");
+            throw new EchoClientException($"cannot send to {_settings.Display}: {SocketErrorText.Describe(ex)}");
         }
     }
 }

@@ -44,10 +44,9 @@ internal static class ReverbCli
             // Our own handler below prints user errors as one line; anything else is a bug and keeps its trace.
             return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
         }
-        catch (CliException ex)
+        catch (Exception ex) when (UserError.TryDescribe(ex, out _, out _))
         {
-            Console.Error.WriteLine($"reverb: {ex.Message}");
-            return ex.ExitCode;
+            return UserError.Report(ex);
         }
     }
 }

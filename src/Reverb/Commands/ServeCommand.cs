@@ -4,10 +4,15 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
+using Reverb.Interop;
+using Reverb.Listening;
 using Reverb.Logging;
 using Reverb.Models;
 using Reverb.Monitoring;
+using Reverb.Proxy;
+using Reverb.Serving;
 using Reverb.Supervision;
+using Reverb.Udp;
 
 namespace Reverb.Commands;
 
@@ -128,8 +133,8 @@ internal static class ServeCommand
                 parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
                 parse.GetValue(maxPerSource),
                 parse.GetValue(metrics),
-                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : Proxy.ProxyHeaderReader.DefaultTimeout,
-                Proxy.TrustedProxies.Parse(trusted));
+                parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : ProxyHeaderReader.DefaultTimeout,
+                TrustedProxies.Parse(trusted));
             return await RunAsync(settings).ConfigureAwait(false);
         });
         return command;
@@ -146,7 +151,7 @@ internal static class ServeCommand
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals(logger: logger);
-        ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
+        ulong descriptors = DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
         IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
@@ -240,7 +245,7 @@ internal static class ServeCommand
         {
             return MetricsEndpoint.Start(where, board, udp, logger);
         }
-        catch (Exception ex) when (ex is ArgumentException or CliException)
+        catch (Exception ex) when (ex is ArgumentException or ServerStartException)
         {
             throw new CliException($"--metrics: {ex.Message}");
         }
@@ -301,7 +306,7 @@ internal static class ServeCommand
         ranges = text.Split([',', ' '], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         try
         {
-            Proxy.TrustedProxies.Parse(ranges);
+            TrustedProxies.Parse(ranges);
             return ranges.Length > 0;
         }
         catch (FormatException)
@@ -315,7 +320,7 @@ internal static class ServeCommand
         string[] ranges = [.. result.Tokens.Select(t => t.Value)];
         try
         {
-            Proxy.TrustedProxies.Parse(ranges);
+            TrustedProxies.Parse(ranges);
         }
         catch (FormatException ex)
         {

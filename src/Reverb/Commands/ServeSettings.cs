@@ -2,6 +2,7 @@ using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Logging;
 using Reverb.Models;
+using Reverb.Proxy;
 using Reverb.Supervision;
 
 namespace Reverb.Commands;
@@ -25,4 +26,4 @@ internal sealed record ServeSettings(
     int MaxPerSource,
     string? Metrics,
     TimeSpan ProxyTimeout,
-    Proxy.TrustedProxies? TrustedProxies = null);
+    TrustedProxies? TrustedProxies = null);

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using Reverb.Monitoring;
+using Reverb.Status;
 using Spectre.Console;
 
 namespace Reverb.Commands;

@@ -3,7 +3,10 @@ using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
 using Reverb.Interop;
+using Reverb.Listening;
 using Reverb.Logging;
+using Reverb.Protocol;
+using Reverb.Proxy;
 using Reverb.Supervision;
 
 namespace Reverb.Commands;
@@ -56,12 +59,12 @@ internal static class WorkerCommand
             long idleMs = parse.GetValue(idleTimeoutMs);
             bool proxied = parse.GetValue(proxyProtocol);
             var echo = new EchoOptions(parse.GetValue(bufferSize), idleMs > 0 ? TimeSpan.FromMilliseconds(idleMs) : null, parse.GetValue(logChunks));
-            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), parse.GetValue(proxyTimeoutMs) is > 0 and var headerMs ? TimeSpan.FromMilliseconds(headerMs) : null, Proxy.TrustedProxies.Parse(parse.GetValue(trustedProxy) ?? [])).ConfigureAwait(false);
+            return await RunAsync(parse.GetValue(role)!, parse.GetValue(master), parse.GetValue(channelFd), echo, proxied, parse.GetValue(maxClients), TimeSpan.FromMilliseconds(parse.GetValue(drainMs)), parse.GetValue(logLevel), parse.GetValue(logJson) ? LogFormat.Json : LogFormat.Text, parse.GetValue(maxPerSource), parse.GetValue(proxyTimeoutMs) is > 0 and var headerMs ? TimeSpan.FromMilliseconds(headerMs) : null, TrustedProxies.Parse(parse.GetValue(trustedProxy) ?? [])).ConfigureAwait(false);
         });
         return command;
     }
 
-    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, TimeSpan? proxyTimeout, Proxy.TrustedProxies trusted)
+    private static async Task<int> RunAsync(string role, int masterPid, int channelFd, EchoOptions echo, bool proxyProtocol, int maxClients, TimeSpan drain, LogLevel level, LogFormat format, int maxPerSource, TimeSpan? proxyTimeout, TrustedProxies trusted)
     {
         // Inherited from the master as a rule; set here too so a worker never depends on it.
         SocketEngineTuning.UseInlineCompletions();
@@ -87,7 +90,7 @@ internal static class WorkerCommand
             });
 
         // The master may have died between spawning us and now: then there is nothing to do.
-        if (Libc.getppid() != masterPid)
+        if (Posix.getppid() != masterPid)
         {
             return ExitCodes.Ok;
         }

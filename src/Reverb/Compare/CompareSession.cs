@@ -1,5 +1,4 @@
 using System.Text.Json;
-using Reverb.Commands;
 using Spectre.Console;
 
 namespace Reverb.Compare;
@@ -16,7 +15,7 @@ internal static class CompareSession
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"cannot create {settings.Output.FullName}: {ex.Message}");
+            throw new CompareException($"cannot create {settings.Output.FullName}: {ex.Message}");
         }
 
         bool terminal = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
@@ -48,7 +47,7 @@ internal static class CompareSession
             $"reverb compare: done in {CompareRunner.Format(TimeSpan.FromSeconds(results.ElapsedSeconds))}"
             + (results.SkippedForBudget > 0 ? $" ({results.SkippedForBudget} steps skipped to stay in the budget)" : string.Empty)
             + $"; report in {Path.Combine(settings.Output.FullName, ReportWriter.FileName)}");
-        return ExitCodes.Ok;
+        return 0;
     }
 
     /// <summary>Writes the report and charts again from an earlier results.json: the same figures, a new layout.</summary>
@@ -61,17 +60,17 @@ internal static class CompareSession
         {
             using FileStream stream = resultsFile.OpenRead();
             results = JsonSerializer.Deserialize(stream, CompareJsonContext.Default.CompareResults)
-                ?? throw new CliException($"{resultsFile.FullName} holds no results");
+                ?? throw new CompareException($"{resultsFile.FullName} holds no results");
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or JsonException)
         {
-            throw new CliException($"cannot read {resultsFile.FullName}: {ex.Message}");
+            throw new CompareException($"cannot read {resultsFile.FullName}: {ex.Message}");
         }
 
         output.Create();
         Write(output, results);
         Console.WriteLine($"reverb compare: report written again in {Path.Combine(output.FullName, ReportWriter.FileName)}");
-        return ExitCodes.Ok;
+        return 0;
     }
 
     private static CompareProgress PlainProgress() => new(
@@ -96,7 +95,7 @@ internal static class CompareSession
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException($"cannot write to {output.FullName}: {ex.Message}");
+            throw new CompareException($"cannot write to {output.FullName}: {ex.Message}");
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Reverb.Hosting;
 
 namespace Reverb.Compare;
 
@@ -7,7 +8,7 @@ internal static class ReverbExecutable
 {
     public static ProcessStartInfo StartInfo(IEnumerable<string> arguments)
     {
-        return Quiet(Hosting.ReverbSelf.Current().StartInfo(arguments));
+        return Quiet(ReverbSelf.Current().StartInfo(arguments));
     }
 
     /// <summary>Output is read (and mostly dropped) by us, never shown on the user's terminal.</summary>

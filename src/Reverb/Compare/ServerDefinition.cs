@@ -1,5 +1,4 @@
 using System.Globalization;
-using Reverb.Commands;
 
 namespace Reverb.Compare;
 
@@ -30,7 +29,7 @@ internal sealed record ServerDefinition(string Name, string? Model, string? Peer
         string name = model.Trim().ToLowerInvariant();
         if (!KnownModels.Contains(name))
         {
-            throw new CliException($"unknown model '{model}': use {string.Join(", ", KnownModels)}", ExitCodes.Usage);
+            throw new CompareException($"unknown model '{model}': use {string.Join(", ", KnownModels)}", isUsage: true);
         }
 
         return new ServerDefinition(name, name, null);
@@ -45,17 +44,17 @@ internal sealed record ServerDefinition(string Name, string? Model, string? Peer
         string command = equals > 0 ? text[(equals + 1)..].Trim() : string.Empty;
         if (name.Length == 0 || command.Length == 0)
         {
-            throw new CliException($"--peer '{text}' is not NAME='COMMAND {PortPlaceholder}'", ExitCodes.Usage);
+            throw new CompareException($"--peer '{text}' is not NAME='COMMAND {PortPlaceholder}'", isUsage: true);
         }
 
         if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
         {
-            throw new CliException($"--peer name '{name}' may use only letters, digits, '-', '_' and '.'", ExitCodes.Usage);
+            throw new CompareException($"--peer name '{name}' may use only letters, digits, '-', '_' and '.'", isUsage: true);
         }
 
         if (!command.Contains(PortPlaceholder, StringComparison.Ordinal))
         {
-            throw new CliException($"--peer {name}: the command must contain {PortPlaceholder}, where the port goes", ExitCodes.Usage);
+            throw new CompareException($"--peer {name}: the command must contain {PortPlaceholder}, where the port goes", isUsage: true);
         }
 
         return new ServerDefinition(name, null, command);

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
+using Reverb.Interop;
 
 namespace Reverb.Compare;
 
@@ -63,12 +64,12 @@ internal sealed class ServerUnderTest : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         int[] tree = [.. ProcessTreeSampler.Sample(Pid, withPss: false).Processes.Keys];
-        PosixSignals.Send(Pid, PosixSignals.SigTerm);
+        Posix.kill(Pid, Posix.SIGTERM);
         if (!await AllGoneAsync(tree, StopTimeout).ConfigureAwait(false))
         {
             foreach (int pid in tree)
             {
-                PosixSignals.Send(pid, PosixSignals.SigKill);
+                Posix.kill(pid, Posix.SIGKILL);
             }
 
             await AllGoneAsync(tree, StopTimeout).ConfigureAwait(false);

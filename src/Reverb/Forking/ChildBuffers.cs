@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Reverb.Echo;
 using Reverb.Proxy;
 
 namespace Reverb.Forking;
@@ -28,7 +29,7 @@ internal sealed unsafe class ChildBuffers : IDisposable
     public ChildBuffers(int bufferSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(bufferSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(ChunkTextLength, Echo.ChunkFormatter.MaxWrittenLength());
+        ArgumentOutOfRangeException.ThrowIfLessThan(ChunkTextLength, ChunkFormatter.MaxWrittenLength());
         EchoLength = bufferSize;
         _echo = (byte*)NativeMemory.Alloc((nuint)bufferSize);
         _log = (byte*)NativeMemory.Alloc(LogLength);

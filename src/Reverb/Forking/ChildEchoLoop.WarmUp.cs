@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Reverb.Echo;
 using Reverb.Interop;
+using Reverb.Net;
 
 namespace Reverb.Forking;
 
@@ -17,7 +18,7 @@ internal static unsafe partial class ChildEchoLoop
     {
         ChildSlot* slot = (ChildSlot*)NativeMemory.AllocZeroed((nuint)sizeof(ChildSlot));
         int* log = stackalloc int[2];
-        if (Libc.socketpair(Libc.AF_UNIX, ChildIo.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, log) != 0)
+        if (Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0, log) != 0)
         {
             NativeMemory.Free(slot);
             return 0;
@@ -58,8 +59,8 @@ internal static unsafe partial class ChildEchoLoop
         }
         finally
         {
-            ChildIo.close(log[0]);
-            ChildIo.close(log[1]);
+            Posix.close(log[0]);
+            Posix.close(log[1]);
             NativeMemory.Free(slot);
         }
     }
@@ -79,7 +80,7 @@ internal static unsafe partial class ChildEchoLoop
         int* pair = stackalloc int[2];
         int* signals = stackalloc int[2];
         signals[0] = signals[1] = -1;
-        if (Libc.socketpair(Libc.AF_UNIX, ChildIo.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, pair) != 0)
+        if (Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0, pair) != 0)
         {
             return 0;
         }
@@ -88,7 +89,7 @@ internal static unsafe partial class ChildEchoLoop
         {
             fixed (byte* bytes = input)
             {
-                ChildIo.send(pair[1], bytes, (nuint)input.Length, ChildIo.MSG_DONTWAIT | ChildIo.MSG_NOSIGNAL);
+                Posix.send(pair[1], bytes, (nuint)input.Length, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL);
             }
 
             if (after == Input.Flood)
@@ -97,23 +98,23 @@ internal static unsafe partial class ChildEchoLoop
                 Span<byte> chunk = buffers.Proxy;
                 fixed (byte* bytes = chunk)
                 {
-                    while (ChildIo.send(pair[1], bytes, (nuint)chunk.Length, ChildIo.MSG_DONTWAIT | ChildIo.MSG_NOSIGNAL) > 0)
+                    while (Posix.send(pair[1], bytes, (nuint)chunk.Length, Posix.MSG_DONTWAIT | Posix.MSG_NOSIGNAL) > 0)
                     {
                     }
                 }
             }
             else if (after == Input.Close)
             {
-                ChildIo.shutdown(pair[1], ChildIo.SHUT_WR);
+                Posix.shutdown(pair[1], Posix.SHUT_WR);
             }
 
-            if (sigterm && Libc.socketpair(Libc.AF_UNIX, ChildIo.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, signals) == 0)
+            if (sigterm && Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0, signals) == 0)
             {
                 // A stand-in for a signalfd: one struct signalfd_siginfo saying SIGTERM.
-                byte* info = stackalloc byte[ChildIo.SignalInfoSize];
-                new Span<byte>(info, ChildIo.SignalInfoSize).Clear();
-                *(uint*)info = ChildIo.SIGTERM;
-                ChildIo.write(signals[1], info, ChildIo.SignalInfoSize);
+                byte* info = stackalloc byte[Posix.SignalInfoSize];
+                new Span<byte>(info, Posix.SignalInfoSize).Clear();
+                *(uint*)info = Posix.SIGTERM;
+                Posix.write(signals[1], info, Posix.SignalInfoSize);
             }
 
             *slot = default;
@@ -123,12 +124,12 @@ internal static unsafe partial class ChildEchoLoop
         }
         finally
         {
-            ChildIo.close(pair[0]);
-            ChildIo.close(pair[1]);
+            Posix.close(pair[0]);
+            Posix.close(pair[1]);
             if (signals[0] >= 0)
             {
-                ChildIo.close(signals[0]);
-                ChildIo.close(signals[1]);
+                Posix.close(signals[0]);
+                Posix.close(signals[1]);
             }
         }
     }

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Reverb.Echo;
 using Reverb.Interop;
+using Reverb.Net;
 using Reverb.Proxy;
 
 namespace Reverb.Forking;
@@ -77,7 +78,7 @@ internal static unsafe partial class ChildEchoLoop
             _proxy = buffers.Proxy;
             _peer = buffers.Peer;
             _chunkText = buffers.ChunkText;
-            _pid = ChildIo.getpid();
+            _pid = Posix.getpid();
             _drainDeadline = long.MaxValue;
             _idleDeadline = long.MaxValue;
             _settings = settings with { BufferSize = Math.Min(settings.BufferSize, buffers.EchoLength) };
@@ -85,7 +86,7 @@ internal static unsafe partial class ChildEchoLoop
 
         public EchoEnd Run()
         {
-            if (!ChildIo.SetNonBlocking(_fd))
+            if (!Posix.SetNonBlocking(_fd))
             {
                 return EchoEnd.Error;
             }
@@ -117,7 +118,7 @@ internal static unsafe partial class ChildEchoLoop
             _progressed = true;
             while (true)
             {
-                nint received = ChildIo.recv(_fd, _echo, (nuint)_settings.BufferSize, 0);
+                nint received = Posix.recv(_fd, _echo, (nuint)_settings.BufferSize, 0);
                 if (received > 0)
                 {
                     Volatile.Write(ref _slot->BytesIn, _slot->BytesIn + received);
@@ -144,22 +145,22 @@ internal static unsafe partial class ChildEchoLoop
                 if (received == 0)
                 {
                     // The client has finished sending and all of it went back: finish our side too.
-                    ChildIo.shutdown(_fd, ChildIo.SHUT_WR);
+                    Posix.shutdown(_fd, Posix.SHUT_WR);
                     return EchoEnd.ClientClosed;
                 }
 
                 int errno = Marshal.GetLastPInvokeError();
-                if (errno == ChildIo.EINTR)
+                if (errno == Posix.EINTR)
                 {
                     continue;
                 }
 
-                if (errno != ChildIo.EAGAIN)
+                if (errno != Posix.EAGAIN)
                 {
                     return Classify(errno);
                 }
 
-                WaitResult waited = Wait(ChildIo.POLLIN, long.MaxValue);
+                WaitResult waited = Wait(Posix.POLLIN, long.MaxValue);
                 if (waited != WaitResult.Ready)
                 {
                     return EndFor(waited);
@@ -173,7 +174,7 @@ internal static unsafe partial class ChildEchoLoop
             int sent = 0;
             while (sent < count)
             {
-                nint n = ChildIo.send(_fd, _echo + sent, (nuint)(count - sent), ChildIo.MSG_NOSIGNAL);
+                nint n = Posix.send(_fd, _echo + sent, (nuint)(count - sent), Posix.MSG_NOSIGNAL);
                 if (n > 0)
                 {
                     sent += (int)n;
@@ -183,17 +184,17 @@ internal static unsafe partial class ChildEchoLoop
                 }
 
                 int errno = n == 0 ? 0 : Marshal.GetLastPInvokeError();
-                if (errno == ChildIo.EINTR)
+                if (errno == Posix.EINTR)
                 {
                     continue;
                 }
 
-                if (errno != ChildIo.EAGAIN)
+                if (errno != Posix.EAGAIN)
                 {
                     return Classify(errno);
                 }
 
-                WaitResult waited = Wait(ChildIo.POLLOUT, long.MaxValue);
+                WaitResult waited = Wait(Posix.POLLOUT, long.MaxValue);
                 if (waited != WaitResult.Ready)
                 {
                     return EndFor(waited);
@@ -209,20 +210,20 @@ internal static unsafe partial class ChildEchoLoop
             if (_signalFd >= 0 && ++_sinceSignalCheck >= SignalCheckInterval)
             {
                 _sinceSignalCheck = 0;
-                ChildIo.PollFd signals = new() { Fd = _signalFd, Events = ChildIo.POLLIN };
-                if (ChildIo.poll(&signals, 1, 0) > 0)
+                Posix.PollFd signals = new() { Fd = _signalFd, Events = Posix.POLLIN };
+                if (Posix.poll(&signals, 1, 0) > 0)
                 {
                     ReadSignal(signals.Revents);
                 }
             }
 
-            return _drainDeadline != long.MaxValue && ChildIo.MonotonicMilliseconds() >= _drainDeadline ? EchoEnd.Shutdown : Running;
+            return _drainDeadline != long.MaxValue && Posix.MonotonicMilliseconds() >= _drainDeadline ? EchoEnd.Shutdown : Running;
         }
 
         // Reads exactly the PROXY header (never a byte of echo data) within the time allowed.
         private EchoEnd ReadProxyHeader()
         {
-            long deadline = _settings.ProxyTimeoutMs > 0 ? ChildIo.MonotonicMilliseconds() + _settings.ProxyTimeoutMs : long.MaxValue;
+            long deadline = _settings.ProxyTimeoutMs > 0 ? Posix.MonotonicMilliseconds() + _settings.ProxyTimeoutMs : long.MaxValue;
             ProxyHeaderError error = ReceiveExactly(0, 5, deadline);
             SlotAddress source = default;
             if (error == ProxyHeaderError.None)
@@ -235,7 +236,7 @@ internal static unsafe partial class ChildEchoLoop
                 };
             }
 
-            if (_drainDeadline != long.MaxValue && ChildIo.MonotonicMilliseconds() >= _drainDeadline)
+            if (_drainDeadline != long.MaxValue && Posix.MonotonicMilliseconds() >= _drainDeadline)
             {
                 return EchoEnd.Shutdown;
             }
@@ -304,7 +305,7 @@ internal static unsafe partial class ChildEchoLoop
             {
                 while (count > 0)
                 {
-                    nint n = ChildIo.recv(_fd, header + offset, (nuint)count, 0);
+                    nint n = Posix.recv(_fd, header + offset, (nuint)count, 0);
                     if (n > 0)
                     {
                         offset += (int)n;
@@ -318,17 +319,17 @@ internal static unsafe partial class ChildEchoLoop
                     }
 
                     int errno = Marshal.GetLastPInvokeError();
-                    if (errno == ChildIo.EINTR)
+                    if (errno == Posix.EINTR)
                     {
                         continue;
                     }
 
-                    if (errno != ChildIo.EAGAIN)
+                    if (errno != Posix.EAGAIN)
                     {
                         return ProxyHeaderError.ConnectionFailed;
                     }
 
-                    WaitResult waited = Wait(ChildIo.POLLIN, deadline);
+                    WaitResult waited = Wait(Posix.POLLIN, deadline);
                     if (waited != WaitResult.Ready)
                     {
                         return waited == WaitResult.Failed ? ProxyHeaderError.ConnectionFailed : ProxyHeaderError.Timeout;
@@ -343,7 +344,7 @@ internal static unsafe partial class ChildEchoLoop
         private readonly void LogChunk(ReadOnlySpan<byte> chunk)
         {
             int chunkLength = ChunkFormatter.Write(chunk, _chunkText);
-            DateTime utc = ChildIo.UtcNow();
+            DateTime utc = Posix.UtcNow();
             ReadOnlySpan<byte> peer = _peer[.._peerLength];
             int length = _settings.LogJson
                 ? ChildLogLine.WriteJson(_log, utc, _pid, peer, _chunkText[..chunkLength])
@@ -358,8 +359,8 @@ internal static unsafe partial class ChildEchoLoop
                 // A log that cannot take the line (full pipe, closed descriptor) loses it; the echo goes on.
                 for (int attempt = 0; attempt < 3; attempt++)
                 {
-                    nint written = ChildIo.write(_settings.LogFd, line, (nuint)length);
-                    if (written >= 0 || Marshal.GetLastPInvokeError() != ChildIo.EINTR)
+                    nint written = Posix.write(_settings.LogFd, line, (nuint)length);
+                    if (written >= 0 || Marshal.GetLastPInvokeError() != Posix.EINTR)
                     {
                         return;
                     }
@@ -370,10 +371,10 @@ internal static unsafe partial class ChildEchoLoop
         // Waits until the client is ready for `events`, a signal has been handled, or a deadline passes.
         private WaitResult Wait(short events, long deadline)
         {
-            ChildIo.PollFd* fds = stackalloc ChildIo.PollFd[2];
+            Posix.PollFd* fds = stackalloc Posix.PollFd[2];
             while (true)
             {
-                long now = ChildIo.MonotonicMilliseconds();
+                long now = Posix.MonotonicMilliseconds();
                 if (_progressed)
                 {
                     _progressed = false;
@@ -397,12 +398,12 @@ internal static unsafe partial class ChildEchoLoop
 
                 long until = Math.Min(Math.Min(_drainDeadline, deadline), _idleDeadline);
                 int timeout = until == long.MaxValue ? -1 : (int)Math.Min(until - now, int.MaxValue);
-                fds[0] = new ChildIo.PollFd { Fd = _fd, Events = events };
-                fds[1] = new ChildIo.PollFd { Fd = _signalFd, Events = ChildIo.POLLIN };
-                int ready = ChildIo.poll(fds, 2, timeout);
+                fds[0] = new Posix.PollFd { Fd = _fd, Events = events };
+                fds[1] = new Posix.PollFd { Fd = _signalFd, Events = Posix.POLLIN };
+                int ready = Posix.poll(fds, 2, timeout);
                 if (ready < 0)
                 {
-                    if (Marshal.GetLastPInvokeError() == ChildIo.EINTR)
+                    if (Marshal.GetLastPInvokeError() == Posix.EINTR)
                     {
                         continue;
                     }
@@ -426,18 +427,18 @@ internal static unsafe partial class ChildEchoLoop
         // One struct signalfd_siginfo per read; SIGTERM starts the drain, anything else is dropped.
         private void ReadSignal(short revents)
         {
-            if ((revents & (ChildIo.POLLERR | ChildIo.POLLNVAL)) != 0)
+            if ((revents & (Posix.POLLERR | Posix.POLLNVAL)) != 0)
             {
                 // Not a usable signalfd: stop polling it rather than spin.
                 _signalFd = -1;
                 return;
             }
 
-            byte* info = stackalloc byte[ChildIo.SignalInfoSize];
-            nint read = ChildIo.read(_signalFd, info, ChildIo.SignalInfoSize);
-            if (read == ChildIo.SignalInfoSize && *(uint*)info == ChildIo.SIGTERM && _drainDeadline == long.MaxValue)
+            byte* info = stackalloc byte[Posix.SignalInfoSize];
+            nint read = Posix.read(_signalFd, info, Posix.SignalInfoSize);
+            if (read == Posix.SignalInfoSize && *(uint*)info == Posix.SIGTERM && _drainDeadline == long.MaxValue)
             {
-                _drainDeadline = ChildIo.MonotonicMilliseconds() + Math.Max(0, _settings.DrainMs);
+                _drainDeadline = Posix.MonotonicMilliseconds() + Math.Max(0, _settings.DrainMs);
             }
         }
 
@@ -450,8 +451,8 @@ internal static unsafe partial class ChildEchoLoop
 
         private static EchoEnd Classify(int errno) => errno switch
         {
-            ChildIo.ECONNRESET or ChildIo.EPIPE or ChildIo.ECONNABORTED or ChildIo.ENOTCONN or ChildIo.ESHUTDOWN => EchoEnd.Reset,
-            ChildIo.ETIMEDOUT => EchoEnd.IdleTimeout,
+            Posix.ECONNRESET or Posix.EPIPE or Posix.ECONNABORTED or Posix.ENOTCONN or Posix.ESHUTDOWN => EchoEnd.Reset,
+            Posix.ETIMEDOUT => EchoEnd.IdleTimeout,
             _ => EchoEnd.Error,
         };
     }

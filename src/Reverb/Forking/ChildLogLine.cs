@@ -1,5 +1,6 @@
 using System.Globalization;
 using Reverb.Logging;
+using Reverb.Net;
 
 namespace Reverb.Forking;
 

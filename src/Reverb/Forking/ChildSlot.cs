@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using Reverb.Net;
 
 namespace Reverb.Forking;
 

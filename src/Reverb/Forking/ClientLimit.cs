@@ -1,3 +1,4 @@
+using Reverb.Net;
 namespace Reverb.Forking;
 
 /// <summary>

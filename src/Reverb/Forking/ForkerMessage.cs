@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Reverb.Interop;
+using Reverb.Net;
 
 namespace Reverb.Forking;
 

@@ -5,6 +5,9 @@ using System.Text;
 using Reverb.Echo;
 using Reverb.Interop;
 using Reverb.Monitoring;
+using Reverb.Net;
+using Reverb.Proxy;
+using Reverb.Serving;
 
 namespace Reverb.Forking;
 
@@ -52,7 +55,7 @@ internal sealed unsafe class ForkingProcess
     private int _retiresPending;
     private long _lastRetire;
     private readonly SourceLimit? _perSource;
-    private readonly Proxy.TrustedProxies _trusted;
+    private readonly TrustedProxies _trusted;
     private readonly int _pid = Posix.getpid();
     private bool _draining;
     private bool _masterGone;
@@ -73,7 +76,7 @@ internal sealed unsafe class ForkingProcess
             (_reports[0], _reports[1]) = UnixChannelSocket.CreatePair();
         }
 
-        _trusted = Proxy.TrustedProxies.Parse(settings.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries));
+        _trusted = TrustedProxies.Parse(settings.TrustedProxies.Split(',', StringSplitOptions.RemoveEmptyEntries));
 
         // Behind a trusted proxy the children count the real clients their headers name (ClientLimit).
         _perSource = settings.MaxPerSource > 0 && !_trusted.IsRestricted ? new SourceLimit(settings.MaxPerSource) : null;
@@ -598,7 +601,7 @@ internal sealed unsafe class ForkingProcess
         byte[] line = Encoding.UTF8.GetBytes($"reverb forker: {message}\n");
         fixed (byte* bytes = line)
         {
-            Posix.Write(2, bytes, (nuint)line.Length);
+            Posix.write(2, bytes, (nuint)line.Length);
         }
     }
 }

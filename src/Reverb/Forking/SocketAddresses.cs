@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
 using Reverb.Interop;
+using Reverb.Net;
 
 namespace Reverb.Forking;
 

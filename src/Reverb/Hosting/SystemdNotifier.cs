@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Reverb.Monitoring;
+using Reverb.Serving;
 
 namespace Reverb.Hosting;
 

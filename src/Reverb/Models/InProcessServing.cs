@@ -1,5 +1,6 @@
 using Reverb.Hosting;
 using Reverb.Monitoring;
+using Reverb.Serving;
 
 namespace Reverb.Models;
 

@@ -1,4 +1,5 @@
 using Reverb.Monitoring;
+using Reverb.Serving;
 
 namespace Reverb.Models;
 

@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Reverb.Forking;
+using Reverb.Logging;
+using Reverb.Proxy;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
@@ -49,9 +51,9 @@ internal sealed class ProcessModel : IServerModel
         BufferSize: context.Echo.BufferSize,
         IdleTimeoutMs: (long)(context.Echo.IdleTimeout?.TotalMilliseconds ?? 0),
         DrainMs: (long)context.DrainTimeout.TotalMilliseconds,
-        ProxyTimeoutMs: (long)(context.ProxyTimeout ?? Proxy.ProxyHeaderReader.DefaultTimeout).TotalMilliseconds,
+        ProxyTimeoutMs: (long)(context.ProxyTimeout ?? ProxyHeaderReader.DefaultTimeout).TotalMilliseconds,
         ProxyProtocol: context.ProxyProtocol,
         LogChunks: context.Echo.LogChunks && context.LogLevel <= LogLevel.Debug,
-        LogJson: context.LogFormat == Logging.LogFormat.Json,
+        LogJson: context.LogFormat == LogFormat.Json,
         TrustedProxies: string.Join(',', context.TrustedProxies?.Ranges.Select(r => r.ToString()) ?? []));
 }

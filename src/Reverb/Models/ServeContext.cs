@@ -3,6 +3,8 @@ using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Logging;
 using Reverb.Monitoring;
+using Reverb.Proxy;
+using Reverb.Serving;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
@@ -32,7 +34,7 @@ internal sealed record ServeContext(
     StatusBoard Status,
     ILogger Logger,
     TimeSpan? ProxyTimeout = null,
-    Proxy.TrustedProxies? TrustedProxies = null)
+    TrustedProxies? TrustedProxies = null)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)

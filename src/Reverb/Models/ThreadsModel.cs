@@ -1,4 +1,5 @@
 using Reverb.Hosting;
+using Reverb.Serving;
 
 namespace Reverb.Models;
 

@@ -1,3 +1,5 @@
+using Reverb.Listening;
+using Reverb.Serving;
 using Reverb.Supervision;
 
 namespace Reverb.Models;
@@ -15,8 +17,8 @@ internal sealed class WorkersModel : IServerModel
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat, context.MaxPerSource, context.ProxyTimeout, context.TrustedProxies?.Ranges ?? []);
-        bool ownQueues = context.Listeners.All(Hosting.ServerListener.HasReusePort);
-        Monitoring.SourceLimit? perSource = context.NewSourceLimit();
+        bool ownQueues = context.Listeners.All(ServerListener.HasReusePort);
+        SourceLimit? perSource = context.NewSourceLimit();
         var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
         try
         {

@@ -23,7 +23,7 @@ internal static class ControlPath
             return Path.Combine(runtime, "reverb");
         }
 
-        return Path.Combine(Path.GetTempPath(), $"reverb-{Libc.getuid()}");
+        return Path.Combine(Path.GetTempPath(), $"reverb-{Posix.getuid()}");
     }
 
     public static string ForPort(int port) => Path.Combine(Directory(), $"{port}{Suffix}");

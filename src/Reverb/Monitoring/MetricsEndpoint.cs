@@ -4,6 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Prometheus;
 using Reverb.Hosting;
+using Reverb.Listening;
 
 namespace Reverb.Monitoring;
 
@@ -42,7 +43,7 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
         _requests = new RequestListener(listener, MaxConcurrentRequests, RequestTimeout, AnswerAsync, logger);
     }
 
-    /// <summary>Serves the metrics; throws <see cref="ArgumentException"/> (bad address) or Commands.CliException (cannot listen).</summary>
+    /// <summary>Serves the metrics; throws <see cref="ArgumentException"/> (bad address) or ServerStartException (cannot listen).</summary>
     public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp, ILogger logger)
     {
         (string host, int port) = Parse(hostAndPort);

@@ -1,3 +1,4 @@
+using Reverb.Serving;
 namespace Reverb.Monitoring;
 
 /// <summary>What a concurrency model reports about itself; <see cref="StatusBoard"/> adds the rest.</summary>

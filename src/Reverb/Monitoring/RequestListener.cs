@@ -1,6 +1,8 @@
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
 using Reverb.Hosting;
+using Reverb.Listening;
+using Reverb.Serving;
 
 namespace Reverb.Monitoring;
 

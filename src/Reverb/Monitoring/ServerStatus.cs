@@ -1,3 +1,4 @@
+using Reverb.Serving;
 namespace Reverb.Monitoring;
 
 /// <summary>What <c>reverb status</c> shows: one running server, its processes, clients and totals.</summary>

@@ -1,4 +1,5 @@
 using Reverb.Interop;
+using Reverb.Serving;
 
 namespace Reverb.Monitoring;
 
@@ -57,7 +58,7 @@ internal sealed class StatusBoard
         var byState = model.Workers.GroupBy(w => w.State).ToDictionary(g => g.Key, g => g.Count());
         int pid = Environment.ProcessId;
         string state = State;
-        ProcessStatus master = new(pid, Libc.getppid(), "master", state, model.MasterClients);
+        ProcessStatus master = new(pid, Posix.getppid(), "master", state, model.MasterClients);
         ConnectionTotals t = model.Totals;
         return new ServerStatus(
             pid,

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Reverb.Interop;
+using Reverb.Protocol;
 
 namespace Reverb.Supervision;
 
@@ -65,7 +67,7 @@ internal static class ChildProcesses
 
         foreach (int pid in tree)
         {
-            Interop.Libc.kill(pid, Interop.Libc.SIGKILL);
+            Posix.kill(pid, Posix.SIGKILL);
         }
     }
 

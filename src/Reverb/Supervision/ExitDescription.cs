@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Reverb.Interop;
 
 namespace Reverb.Supervision;
 
@@ -21,9 +22,9 @@ internal static class ExitDescription
     }
 
     /// <summary>The same words for a raw waitpid status (a process the runtime did not start).</summary>
-    public static string OfWaitStatus(int status) => Interop.Posix.Signaled(status)
-        ? $"killed by signal {Interop.Posix.TermSignal(status)}{SignalName(Interop.Posix.TermSignal(status))}"
-        : $"exit code {Interop.Posix.ExitCode(status)}";
+    public static string OfWaitStatus(int status) => Posix.Signaled(status)
+        ? $"killed by signal {Posix.TermSignal(status)}{SignalName(Posix.TermSignal(status))}"
+        : $"exit code {Posix.ExitCode(status)}";
 
     private static string SignalName(int signal) => signal switch
     {

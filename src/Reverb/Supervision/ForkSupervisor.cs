@@ -7,6 +7,9 @@ using Reverb.Forking;
 using Reverb.Hosting;
 using Reverb.Interop;
 using Reverb.Monitoring;
+using Reverb.Net;
+using Reverb.Proxy;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 
@@ -374,7 +377,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     {
         if (_rejectionNotice.Allow(out long heldBack))
         {
-            ServerLog.RejectedProxyHeader(_logger, peer, Proxy.ProxyHeaderErrorTexts.ToText((Proxy.ProxyHeaderError)error, _proxyTimeout), LogThrottle.HeldBackNote(heldBack, "rejected"));
+            ServerLog.RejectedProxyHeader(_logger, peer, ProxyHeaderErrorTexts.ToText((ProxyHeaderError)error, _proxyTimeout), LogThrottle.HeldBackNote(heldBack, "rejected"));
         }
     }
 
@@ -657,7 +660,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
         public void Dispose()
         {
-            Libc.close(Channel);
+            Posix.close(Channel);
             Process.Dispose();
         }
     }

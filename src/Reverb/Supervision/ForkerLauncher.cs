@@ -56,7 +56,7 @@ internal sealed class ForkerLauncher
             }
             catch
             {
-                Libc.close(parentEnd);
+                Posix.close(parentEnd);
                 throw;
             }
             finally
@@ -66,7 +66,7 @@ internal sealed class ForkerLauncher
                     UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
                 }
 
-                Libc.close(childEnd);
+                Posix.close(childEnd);
             }
         }
     }

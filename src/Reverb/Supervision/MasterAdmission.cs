@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Net;
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 

@@ -3,6 +3,9 @@ using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Hosting;
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Proxy;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 
@@ -20,12 +23,12 @@ internal sealed class MultiplexWorker
     private readonly ILogger _logger;
     private readonly MasterAdmission? _admission;
     private readonly TimeSpan? _proxyTimeout;
-    private readonly Proxy.TrustedProxies? _trusted;
+    private readonly TrustedProxies? _trusted;
     private TimeSpan? _drain;
 
     /// <param name="maxPerSource">--max-conns-per-source, counted by the master across all workers; 0: no limit.</param>
     /// <param name="proxyTimeout">--proxy-timeout; null: the default.</param>
-    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, TimeSpan? proxyTimeout = null, Proxy.TrustedProxies? trusted = null)
+    public MultiplexWorker(WorkerChannel channel, EchoOptions echo, bool proxyProtocol, int maxClients, int maxPerSource, ILogger logger, TimeSpan? proxyTimeout = null, TrustedProxies? trusted = null)
     {
         _proxyTimeout = proxyTimeout;
         _trusted = trusted;

@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
+using Reverb.Listening;
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 
@@ -55,7 +58,7 @@ internal sealed class WorkerGroup : IStatusSource
                 continue;
             }
 
-            Socket[] own = [.. listeners.Select(l => Hosting.ServerListener.Sibling(l, backlog))];
+            Socket[] own = [.. listeners.Select(l => ServerListener.Sibling(l, backlog))];
             _siblings.AddRange(own);
             _slotListeners[slot] = own;
         }

@@ -2,6 +2,8 @@ using System.Diagnostics;
 using System.Net;
 using Microsoft.Extensions.Logging;
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 

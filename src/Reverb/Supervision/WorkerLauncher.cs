@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Reverb.Hosting;
 using Reverb.Interop;
+using Reverb.Protocol;
 
 namespace Reverb.Supervision;
 
@@ -76,12 +77,12 @@ internal sealed class WorkerLauncher
             }
             catch
             {
-                Libc.close(parentEnd);
+                Posix.close(parentEnd);
                 throw;
             }
             finally
             {
-                Libc.close(childEnd);
+                Posix.close(childEnd);
             }
         }
     }

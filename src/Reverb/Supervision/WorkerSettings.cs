@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Reverb.Echo;
 using Reverb.Logging;
+using Reverb.Proxy;
 
 namespace Reverb.Supervision;
 
@@ -9,7 +10,7 @@ namespace Reverb.Supervision;
 /// <param name="MaxPerSource">--max-conns-per-source (workers model: the worker asks the master about each client); 0: none.</param>
 /// <param name="ProxyTimeout">--proxy-timeout; null: the default.</param>
 /// <param name="TrustedProxies">--trusted-proxy ranges (empty: any peer's PROXY header is believed).</param>
-internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0, TimeSpan? ProxyTimeout = null, IReadOnlyList<Proxy.CidrRange>? TrustedProxies = null)
+internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool ProxyProtocol, int MaxClients, TimeSpan Drain, LogLevel LogLevel, LogFormat LogFormat, int MaxPerSource = 0, TimeSpan? ProxyTimeout = null, IReadOnlyList<CidrRange>? TrustedProxies = null)
 {
     public IEnumerable<string> ToArguments(int channelFd, int masterPid)
     {
@@ -52,7 +53,7 @@ internal sealed record WorkerSettings(WorkerRole Role, EchoOptions Echo, bool Pr
             yield return ((long)headerTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         }
 
-        foreach (Proxy.CidrRange range in TrustedProxies ?? [])
+        foreach (CidrRange range in TrustedProxies ?? [])
         {
             yield return "--trusted-proxy";
             yield return range.ToString();

@@ -1,4 +1,6 @@
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Serving;
 
 namespace Reverb.Supervision;
 

@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using CsCheck;
 using Reverb.Commands;
 using Reverb.Hosting;
+using Reverb.Listening;
 using Reverb.Monitoring;
 
 namespace Reverb.Tests.Commands;
@@ -47,7 +48,7 @@ public sealed class ParserPropertyTests
     }
 
     [Fact]
-    public void Listen_addresses_arbitrary_text_resolves_or_is_a_CliException()
+    public void Listen_addresses_arbitrary_text_resolves_or_is_a_ServerStartException()
     {
         // Host names go to a lookup that stays off the network and fails as a resolver would.
         AnyText.Sample(text =>
@@ -56,7 +57,7 @@ public sealed class ParserPropertyTests
             {
                 ListenEndpoint.Resolve(text, 7, _ => throw new SocketException((int)SocketError.HostNotFound));
             }
-            catch (CliException)
+            catch (ServerStartException)
             {
             }
         });

@@ -68,7 +68,7 @@ public sealed class ReportPiecesTests
     public void Only_the_four_models_are_known()
     {
         Assert.Equal("process", ServerDefinition.ForModel("process").Model);
-        Assert.Throws<CliException>(() => ServerDefinition.ForModel("fork"));
+        Assert.True(Assert.Throws<CompareException>(() => ServerDefinition.ForModel("fork")).IsUsage);
     }
 
     [Fact]

@@ -5,6 +5,8 @@ using System.Text;
 using System.Text.Json;
 using Reverb.Echo;
 using Reverb.Forking;
+using Reverb.Net;
+using Reverb.Proxy;
 using Reverb.Tests.Infrastructure;
 using Reverb.Tests.Proxy;
 
@@ -207,9 +209,9 @@ public sealed class ChildEchoLoopTests
     }
 
     [Theory]
-    [InlineData("PROXY TCP4 1 2 3 4\r\n", (int)Reverb.Proxy.ProxyHeaderError.V1Address)]
-    [InlineData("GET / HTTP/1.1\r\n\r\n", (int)Reverb.Proxy.ProxyHeaderError.NotProxy)]
-    [InlineData("PROXY TCP4 203.0.113.7 192.0.2.1 4242 7\n", (int)Reverb.Proxy.ProxyHeaderError.V1Malformed)]
+    [InlineData("PROXY TCP4 1 2 3 4\r\n", (int)ProxyHeaderError.V1Address)]
+    [InlineData("GET / HTTP/1.1\r\n\r\n", (int)ProxyHeaderError.NotProxy)]
+    [InlineData("PROXY TCP4 203.0.113.7 192.0.2.1 4242 7\n", (int)ProxyHeaderError.V1Malformed)]
     public async Task A_bad_proxy_header_is_rejected_with_its_reason_in_the_slot(string header, int error)
     {
         using ChildLoopRun run = await ChildLoopRun.StartAsync(new ChildEchoSettings { ProxyProtocol = true });
@@ -227,7 +229,7 @@ public sealed class ChildEchoLoopTests
         await run.Client.SendAsync("PROXY TCP4 "u8.ToArray(), SocketFlags.None);
         await run.WaitAsync();
         Assert.Equal(EchoEnd.Rejected, run.End);
-        Assert.Equal((int)Reverb.Proxy.ProxyHeaderError.Timeout, run.ProxyError);
+        Assert.Equal((int)ProxyHeaderError.Timeout, run.ProxyError);
     }
 
     [Fact]

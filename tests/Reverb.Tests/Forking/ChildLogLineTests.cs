@@ -5,6 +5,8 @@ using System.Text.RegularExpressions;
 using CsCheck;
 using Reverb.Echo;
 using Reverb.Forking;
+using Reverb.Logging;
+using Reverb.Net;
 
 namespace Reverb.Tests.Forking;
 
@@ -125,8 +127,8 @@ public sealed partial class ChildLogLineTests
         builder.Append("\U0001F600 \uFFFD \uFFFF");
         string text = builder.ToString();
         byte[] utf8 = System.Text.Encoding.UTF8.GetBytes(text);
-        byte[] escaped = new byte[utf8.Length * Reverb.Logging.JsonStringEscaper.MaxExpansion];
-        int written = Reverb.Logging.JsonStringEscaper.Write(utf8, escaped);
+        byte[] escaped = new byte[utf8.Length * JsonStringEscaper.MaxExpansion];
+        int written = JsonStringEscaper.Write(utf8, escaped);
 
         using var stream = new MemoryStream();
         using (var writer = new System.Text.Json.Utf8JsonWriter(stream))

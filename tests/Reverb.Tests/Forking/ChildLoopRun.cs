@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Reverb.Echo;
 using Reverb.Forking;
 using Reverb.Interop;
+using Reverb.Net;
 
 namespace Reverb.Tests.Forking;
 
@@ -115,7 +116,7 @@ internal sealed class ChildLoopRun : IDisposable
         {
             if (signalFd >= 0)
             {
-                ChildIo.close(signalFd);
+                Posix.close(signalFd);
             }
         }
     }

@@ -14,7 +14,7 @@ internal sealed class LogPipe : IDisposable
     public unsafe LogPipe()
     {
         int* pair = stackalloc int[2];
-        Assert.Equal(0, Libc.socketpair(Libc.AF_UNIX, ChildIo.SOCK_STREAM | Libc.SOCK_CLOEXEC, 0, pair));
+        Assert.Equal(0, Posix.socketpair(Posix.AF_UNIX, Posix.SOCK_STREAM | Posix.SOCK_CLOEXEC, 0, pair));
         WriteFd = pair[1];
         _reader = new Socket(new SafeSocketHandle(pair[0], ownsHandle: true));
         _drain = Task.Run(DrainAsync);
@@ -25,7 +25,7 @@ internal sealed class LogPipe : IDisposable
     /// <summary>Closes the write end and returns every line written.</summary>
     public async Task<string[]> CloseAndReadAsync()
     {
-        ChildIo.close(WriteFd);
+        Posix.close(WriteFd);
         WriteFd = -1;
         await _drain.WaitAsync(ChildLoopRun.Timeout);
         lock (_received)
@@ -45,7 +45,7 @@ internal sealed class LogPipe : IDisposable
     {
         if (WriteFd >= 0)
         {
-            ChildIo.close(WriteFd);
+            Posix.close(WriteFd);
         }
 
         _reader.Dispose();

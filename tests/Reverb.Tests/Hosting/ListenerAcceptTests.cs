@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Reverb.Hosting;
+using Reverb.Listening;
 
 namespace Reverb.Tests.Hosting;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging.Abstractions;
 using Reverb.Hosting;
+using Reverb.Udp;
 
 namespace Reverb.Tests.Hosting;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using Reverb.Hosting;
+using Reverb.Udp;
 
 namespace Reverb.Tests.Hosting;
 

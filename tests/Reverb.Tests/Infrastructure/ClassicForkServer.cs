@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net.Sockets;
+using Reverb.Tests.Bench;
 
 namespace Reverb.Tests.Infrastructure;
 
@@ -54,7 +55,7 @@ public sealed class ClassicForkServer : IDisposable
     /// <summary>Starts the server on a free loopback port (it listens on every address) and returns once it accepts.</summary>
     public async Task<int> StartAsync()
     {
-        int port = Bench.ReverbProcess.UnusedPort();
+        int port = ReverbProcess.UnusedPort();
         var start = new ProcessStartInfo(Executable) { RedirectStandardOutput = true, UseShellExecute = false };
         start.ArgumentList.Add(port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         _running = Process.Start(start)!;

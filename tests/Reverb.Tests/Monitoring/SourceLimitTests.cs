@@ -1,5 +1,6 @@
 using System.Net;
 using Reverb.Monitoring;
+using Reverb.Serving;
 
 namespace Reverb.Tests.Monitoring;
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Text;
 using CsCheck;
 using Reverb.Forking;
+using Reverb.Net;
 using Reverb.Proxy;
 
 namespace Reverb.Tests.Proxy;

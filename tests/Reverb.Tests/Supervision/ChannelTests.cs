@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using Reverb.Echo;
 using Reverb.Interop;
+using Reverb.Protocol;
+using Reverb.Serving;
 using Reverb.Supervision;
 
 namespace Reverb.Tests.Supervision;
@@ -45,7 +48,7 @@ public sealed unsafe partial class ChannelTests
         }
         finally
         {
-            Libc.close(child);
+            Posix.close(child);
         }
     }
 
@@ -54,12 +57,12 @@ public sealed unsafe partial class ChannelTests
     {
         (int sender, int receiver) = UnixChannelSocket.CreatePair();
         int* pipe = stackalloc int[2];
-        Assert.Equal(0, PipeNative.pipe2(pipe, Libc.SOCK_CLOEXEC));
+        Assert.Equal(0, PipeNative.pipe2(pipe, Posix.SOCK_CLOEXEC));
         try
         {
             // Three copies of the pipe's write end in one message: the receiver has room for one descriptor.
             SendDescriptors(sender, [pipe[1], pipe[1], pipe[1]]);
-            Libc.close(pipe[1]);
+            Posix.close(pipe[1]);
 
             Span<byte> payload = stackalloc byte[ChannelMessage.Size];
             int received = UnixChannelSocket.Receive(receiver, payload, out int fd, out bool truncated);
@@ -68,8 +71,8 @@ public sealed unsafe partial class ChannelTests
             Assert.Equal(-1, fd);
 
             // Every copy of the write end is closed again: the read end sees end-of-file at once.
-            var poll = new Libc.PollFd { Fd = pipe[0], Events = 0x1 };
-            Assert.Equal(1, Libc.poll(&poll, 1, 5_000));
+            var poll = new Posix.PollFd { Fd = pipe[0], Events = 0x1 };
+            Assert.Equal(1, Posix.poll(&poll, 1, 5_000));
             byte one;
             Assert.Equal(0, (int)PipeNative.read(pipe[0], &one, 1));
 
@@ -78,13 +81,13 @@ public sealed unsafe partial class ChannelTests
             Assert.Equal(ChannelMessage.Size, UnixChannelSocket.Receive(receiver, payload, out fd, out truncated));
             Assert.False(truncated);
             Assert.True(fd >= 0);
-            Libc.close(fd);
+            Posix.close(fd);
         }
         finally
         {
-            Libc.close(pipe[0]);
-            Libc.close(sender);
-            Libc.close(receiver);
+            Posix.close(pipe[0]);
+            Posix.close(sender);
+            Posix.close(receiver);
         }
     }
 
@@ -106,15 +109,15 @@ public sealed unsafe partial class ChannelTests
     [Fact]
     public void Messages_a_worker_really_sends_have_no_problem()
     {
-        var connection = new Reverb.Monitoring.LiveConnection(1, new IPEndPoint(IPAddress.Loopback, 4000), "x");
+        var connection = new LiveConnection(1, new IPEndPoint(IPAddress.Loopback, 4000), "x");
         ChannelMessage[] fine =
         [
             ChannelMessage.Ready(1234),
-            ChannelMessage.Done(7, 10, 10, (int)Reverb.Echo.EchoEnd.ClientClosed),
+            ChannelMessage.Done(7, 10, 10, (int)EchoEnd.ClientClosed),
             ChannelMessage.Client(7, new IPEndPoint(IPAddress.Parse("2001:db8::1"), 65535)),
             ChannelMessage.Client(7, null),
             ChannelMessage.Report(3, connection),
-            ChannelMessage.Totals(3, new Reverb.Monitoring.ConnectionTotals(5, 1, 2, 3, 4, 5)),
+            ChannelMessage.Totals(3, new ConnectionTotals(5, 1, 2, 3, 4, 5)),
             ChannelMessage.Admit(9, IPAddress.Loopback),
             ChannelMessage.Release(IPAddress.Loopback),
         ];
@@ -126,10 +129,10 @@ public sealed unsafe partial class ChannelTests
         int space = 16 + (((fds.Length * 4) + 7) & ~7);
         byte* control = stackalloc byte[space];
         new Span<byte>(control, space).Clear();
-        var header = (Libc.CMsgHdr*)control;
+        var header = (Posix.CMsgHdr*)control;
         header->Length = (nuint)(16 + (fds.Length * 4));
-        header->Level = Libc.SOL_SOCKET;
-        header->Type = Libc.SCM_RIGHTS;
+        header->Level = Posix.SOL_SOCKET;
+        header->Type = Posix.SCM_RIGHTS;
         for (int i = 0; i < fds.Length; i++)
         {
             ((int*)(control + 16))[i] = fds[i];
@@ -137,9 +140,9 @@ public sealed unsafe partial class ChannelTests
 
         byte* data = stackalloc byte[ChannelMessage.Size];
         ChannelMessage.Serve(1).WriteTo(new Span<byte>(data, ChannelMessage.Size));
-        var iov = new Libc.IoVec { Base = data, Length = ChannelMessage.Size };
-        var msg = new Libc.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
-        Assert.Equal(ChannelMessage.Size, (int)Libc.sendmsg(socket, &msg, Libc.MSG_NOSIGNAL));
+        var iov = new Posix.IoVec { Base = data, Length = ChannelMessage.Size };
+        var msg = new Posix.MsgHdr { Iov = &iov, IovLength = 1, Control = control, ControlLength = (nuint)space };
+        Assert.Equal(ChannelMessage.Size, (int)Posix.sendmsg(socket, &msg, Posix.MSG_NOSIGNAL));
     }
 
     private static partial class PipeNative

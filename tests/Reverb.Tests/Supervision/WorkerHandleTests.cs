@@ -1,7 +1,10 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging.Abstractions;
+using Reverb.Echo;
 using Reverb.Interop;
 using Reverb.Monitoring;
+using Reverb.Protocol;
+using Reverb.Serving;
 using Reverb.Supervision;
 
 namespace Reverb.Tests.Supervision;
@@ -40,8 +43,8 @@ public sealed class WorkerHandleTests
         Task watch = worker.Handle.ListenUntilExitAsync(delivered.Add);
         worker.Handle.Client = new LiveConnection(42, null, "client");
 
-        worker.Send(ChannelMessage.Done(41, 1, 1, (int)Reverb.Echo.EchoEnd.ClientClosed));
-        worker.Send(ChannelMessage.Done(42, 5, 5, (int)Reverb.Echo.EchoEnd.ClientClosed));
+        worker.Send(ChannelMessage.Done(41, 1, 1, (int)EchoEnd.ClientClosed));
+        worker.Send(ChannelMessage.Done(42, 5, 5, (int)EchoEnd.ClientClosed));
 
         worker.CloseOurEnd();
         ChildProcesses.TryKill(worker.Handle.Process);
@@ -81,7 +84,7 @@ public sealed class WorkerHandleTests
         {
             if (_ourEnd >= 0)
             {
-                Libc.close(_ourEnd);
+                Posix.close(_ourEnd);
                 _ourEnd = -1;
             }
         }

@@ -1,0 +1,80 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Reverb.Echo;
+using Reverb.Interop;
+
+namespace Reverb.Protocol;
+
+/// <summary>
+/// A worker's end of its channel to the master. A dedicated thread blocks in recvmsg (the only
+/// way to receive a descriptor) and posts what arrives; the channel completes when the master's
+/// end closes, which is how a worker learns its master has gone.
+/// </summary>
+internal sealed class WorkerChannel : IDisposable
+{
+    private readonly int _fd;
+    private readonly Channel<ReceivedMessage> _inbox = Channel.CreateUnbounded<ReceivedMessage>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+    private readonly Lock _sendLock = new();
+
+    private readonly ILogger? _logger;
+
+    public WorkerChannel(int fd, ILogger? logger = null)
+    {
+        _fd = fd;
+        _logger = logger;
+        var reader = new Thread(ReadLoop) { IsBackground = true, Name = "reverb channel" };
+        reader.Start();
+    }
+
+    public ChannelReader<ReceivedMessage> Inbox => _inbox.Reader;
+
+    public bool Send(ChannelMessage message)
+    {
+        Span<byte> payload = stackalloc byte[ChannelMessage.Size];
+        message.WriteTo(payload);
+        lock (_sendLock)
+        {
+            return UnixChannelSocket.Send(_fd, payload);
+        }
+    }
+
+    /// <summary>Acts as if the master had asked for a shutdown (used on SIGTERM, which may reach a worker directly).</summary>
+    public void InjectShutdown(TimeSpan drain) => _inbox.Writer.TryWrite(new ReceivedMessage(ChannelMessage.Shutdown(drain), -1));
+
+    public void Dispose() => Posix.close(_fd);
+
+    private void ReadLoop()
+    {
+        Span<byte> payload = stackalloc byte[ChannelMessage.Size];
+        while (true)
+        {
+            int received = UnixChannelSocket.Receive(_fd, payload, out int fd, out bool truncated);
+            if (received == 0)
+            {
+                _inbox.Writer.TryComplete();
+                return;
+            }
+
+            if (ChannelMessage.TryRead(payload[..received], out ChannelMessage message))
+            {
+                if (truncated)
+                {
+                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", message.Type);
+                }
+
+                if (truncated && message.Type == ChannelMessageType.Serve)
+                {
+                    // The client's socket was lost on the way (the kernel closed it): say so at once, so
+                    // the master ends that connection and counts this worker free again.
+                    Send(ChannelMessage.Done(message.A, 0, 0, (int)EchoEnd.Error));
+                }
+
+                _inbox.Writer.TryWrite(new ReceivedMessage(message, fd, truncated));
+            }
+            else if (fd >= 0)
+            {
+                Posix.close(fd);
+            }
+        }
+    }
+}
