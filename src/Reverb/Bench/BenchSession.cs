@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Text.Json;
 using Reverb.Client;
 using Spectre.Console;
 
@@ -84,7 +85,7 @@ internal static class BenchSession
         try
         {
             using Stream destination = toStdout ? Console.OpenStandardOutput() : jsonFile.Create();
-            BenchJsonWriter.Write(result, destination);
+            JsonSerializer.Serialize(destination, BenchJsonReport.From(result), BenchJsonContext.Default.BenchJsonReport);
             if (toStdout)
             {
                 destination.Write("\n"u8);

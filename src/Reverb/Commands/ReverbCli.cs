@@ -42,7 +42,15 @@ internal static class ReverbCli
         try
         {
             // Our own handler below prints user errors as one line; anything else is a bug and keeps its trace.
-            return await result.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false }).ConfigureAwait(false);
+            var invocation = new InvocationConfiguration { EnableDefaultExceptionHandler = false };
+            if (result.CommandResult.Command.Name is "serve" or "worker")
+            {
+                // The server handles SIGTERM and SIGINT itself (drain, then stop): System.CommandLine, which since
+                // 2.0.x ends the process with 143 on SIGTERM, must not register its own handlers there.
+                invocation.ProcessTerminationTimeout = null;
+            }
+
+            return await result.InvokeAsync(invocation).ConfigureAwait(false);
         }
         catch (Exception ex) when (UserError.TryDescribe(ex, out _, out _))
         {

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using Reverb.Bench;
 
 namespace Reverb.Compare;
 
@@ -65,12 +66,12 @@ internal static class BenchInvocation
         return new BenchOutcome(ReadFigures(jsonPath), process.ExitCode, output.Text());
     }
 
-    public static BenchFigures? ReadFigures(string jsonPath)
+    public static BenchJsonReport? ReadFigures(string jsonPath)
     {
         try
         {
             using FileStream stream = File.OpenRead(jsonPath);
-            return JsonSerializer.Deserialize(stream, CompareJsonContext.Default.BenchFigures);
+            return JsonSerializer.Deserialize(stream, BenchJsonContext.Default.BenchJsonReport);
         }
         catch (Exception ex) when (ex is IOException or JsonException)
         {

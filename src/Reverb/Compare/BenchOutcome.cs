@@ -1,7 +1,8 @@
+using Reverb.Bench;
 namespace Reverb.Compare;
 
 /// <summary>What one `reverb bench` child process left: its figures (null if it wrote none) and how it exited.</summary>
-internal sealed record BenchOutcome(BenchFigures? Figures, int ExitCode, string? ErrorTail)
+internal sealed record BenchOutcome(BenchJsonReport? Figures, int ExitCode, string? ErrorTail)
 {
     /// <summary>Why there are no figures, for the report.</summary>
     public string Describe() => ExitCode == BenchInvocation.TimedOut

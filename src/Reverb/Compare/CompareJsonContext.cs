@@ -8,7 +8,6 @@ namespace Reverb.Compare;
     WriteIndented = true,
     UseStringEnumConverter = true,
     NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
-[JsonSerializable(typeof(BenchFigures))]
 [JsonSerializable(typeof(CompareResults))]
 internal sealed partial class CompareJsonContext : JsonSerializerContext
 {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using Reverb.Bench;
 
 namespace Reverb.Compare;
 
@@ -175,7 +176,7 @@ internal sealed class CompareRunner
             return (StepStatus.Failed, outcome.Describe());
         }
 
-        string? problems = outcome.Figures.Problems();
+        string? problems = BenchProblems.Of(outcome.Figures);
         if (problems is null)
         {
             return (StepStatus.Ok, null);
@@ -206,7 +207,7 @@ internal sealed class CompareRunner
 
     private static string Summary(StepResult result)
     {
-        BenchFigures? bench = result.Bench;
+        BenchJsonReport? bench = result.Bench;
         string figure = bench switch
         {
             { RoundTripsPerSecond: { } rate } => $"{rate,10:N0} rt/s, p99 {bench.LatencyUs?.P99 ?? 0:N0} µs",

@@ -1,3 +1,4 @@
+using Reverb.Bench;
 namespace Reverb.Compare;
 
 /// <summary>One step against one server: the bench's figures, the server side, and what went wrong if anything.</summary>
@@ -13,7 +14,7 @@ internal sealed record StepResult
 
     public string? Note { get; init; }
 
-    public BenchFigures? Bench { get; init; }
+    public BenchJsonReport? Bench { get; init; }
 
     public ServerFigures? Server { get; init; }
 
