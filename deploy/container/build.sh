@@ -2,17 +2,17 @@
 # Builds Reverb's container image (deploy/Containerfile) from the NativeAOT binary, with nothing
 # pulled from a registry: the image's whole root filesystem is collected here, into the build context.
 #
-# Usage: deploy/container/build.sh [-t TAG] [-b BINARY] [-- ARGS for `buildah build` / `podman build`]
-#   TAG     default reverb:VERSION, VERSION being what the binary's --version prints
+# Usage: deploy/container/build.sh [-t TAG]... [-b BINARY] [-- ARGS for `buildah build` / `podman build`]
+#   TAG     default reverb:VERSION and reverb:latest, VERSION being what the binary's --version prints
 #   BINARY  default artifacts/aot/reverb, published first (dotnet publish) when missing
 # The builder is buildah, else podman (REVERB_IMAGE_BUILDER=podman to choose). Their storage comes from
 # containers-storage.conf(5) (CONTAINERS_STORAGE_CONF to point elsewhere). Prints the image id last.
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
-tag="" binary=""
+tags=() binary=""
 while (( $# )); do
   case "$1" in
-    -t) tag="$2"; shift 2 ;;
+    -t) tags+=(--tag "$2"); shift 2 ;;
     -b) binary="$2"; shift 2 ;;
     --) shift; break ;;
     *) echo "usage: $0 [-t TAG] [-b BINARY] [-- BUILDER-ARGS]" >&2; exit 2 ;;
@@ -26,7 +26,7 @@ fi
 [[ -x "$binary" ]] || { echo "$0: $binary is not an executable" >&2; exit 2; }
 # `reverb --version` prints "reverb 0.9.0+COMMIT": the image's tag and version label.
 version="$("$binary" --version | awk '{ print $NF }')"
-[[ -n "$tag" ]] || tag="reverb:${version%%+*}"
+(( ${#tags[@]} )) || tags=(--tag "reverb:${version%%+*}" --tag reverb:latest)
 
 builder="${REVERB_IMAGE_BUILDER:-}"
 if [[ -z "$builder" ]]; then
@@ -61,6 +61,6 @@ fi
 printf 'root:x:0:0:root:/:/sbin/nologin\nreverb:x:7007:7007:reverb echo server:/:/sbin/nologin\n' >"$rootfs/etc/passwd"
 printf 'root:x:0:\nreverb:x:7007:\n' >"$rootfs/etc/group"
 
-"$builder" build --file "$repo/deploy/Containerfile" --tag "$tag" --build-arg "VERSION=$version" \
+"$builder" build --file "$repo/deploy/Containerfile" "${tags[@]}" --build-arg "VERSION=$version" \
   --iidfile "$context/image-id" "$@" "$context" >&2
 cat "$context/image-id"; echo
