@@ -22,11 +22,15 @@ public static class ExternalCommand
         return RunAsync(start, timeout);
     }
 
-    /// <summary>Runs <paramref name="start"/> (which redirects all three streams) with no input; kills its whole tree at <paramref name="timeout"/>.</summary>
+    /// <summary>Runs <paramref name="start"/> (which redirects its output and error) with no input; kills its whole tree at <paramref name="timeout"/>.</summary>
     public static async Task<CommandResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
     {
         using var process = Process.Start(start)!;
-        process.StandardInput.Close();
+        if (start.RedirectStandardInput)
+        {
+            process.StandardInput.Close();
+        }
+
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
         using var cts = new CancellationTokenSource(timeout);

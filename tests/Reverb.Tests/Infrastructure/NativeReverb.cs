@@ -2,9 +2,10 @@ namespace Reverb.Tests.Infrastructure;
 
 /// <summary>
 /// The NativeAOT reverb binary, for tests of what ships it (the container image): REVERB_EXE when it
-/// names one (CI's second stage), else artifacts/aot/reverb, published from the sources beside this
-/// test build with the command CI and the README use. The publish is incremental: a few seconds when
-/// the binary is up to date, so the binary always matches the sources under test.
+/// names one, else artifacts/aot/reverb as it is, published first (with the command CI and the README
+/// use) only when it is missing. Not republished when present: the version embeds the commit, so every
+/// commit would cost minutes of NativeAOT compilation; CI publishes before its test runs, and after a
+/// change to the server a developer publishes again (or deletes artifacts/aot).
 /// </summary>
 public static class NativeReverb
 {
@@ -19,9 +20,14 @@ public static class NativeReverb
             return null;
         }
 
-        if (RepositoryPaths.Root is null)
+        if (RepositoryPaths.Root is not { } root)
         {
             return "the sources are not beside this test build, and REVERB_EXE names no NativeAOT binary";
+        }
+
+        if (IsElf(Path.Combine(root, "artifacts", "aot", "reverb")))
+        {
+            return null;
         }
 
         // As Reverb.csproj: NativeAOT links with clang, or Debian's clang-14.
@@ -30,7 +36,7 @@ public static class NativeReverb
             : "publishing the NativeAOT binary needs clang: apt-get install clang zlib1g-dev (.ci/run installs it), or set REVERB_EXE to a NativeAOT reverb";
     }
 
-    /// <summary>The binary's path, published first (once per test run) unless REVERB_EXE names one.</summary>
+    /// <summary>The binary's path; published first (once per test run) when REVERB_EXE names none and artifacts/aot/reverb is missing.</summary>
     public static Task<string> PathAsync() => Given() is { } given ? Task.FromResult(given) : Published.Value;
 
     private static string? Given() =>
@@ -54,6 +60,11 @@ public static class NativeReverb
     {
         string root = RepositoryPaths.Root ?? throw new InvalidOperationException("no repository beside this test build");
         string output = Path.Combine(root, "artifacts", "aot");
+        if (IsElf(Path.Combine(output, "reverb")))
+        {
+            return Path.Combine(output, "reverb");
+        }
+
 
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         foreach (string argument in (string[])["publish", Path.Combine(root, "src", "Reverb"), "-c", "Release", "-o", output])
