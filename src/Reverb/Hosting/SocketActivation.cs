@@ -68,7 +68,7 @@ internal static class SocketActivation
         {
             // Every model names, limits and logs clients by IP address; the UDP guard needs the source port.
             string path = socket.LocalEndPoint?.ToString() is { Length: > 0 } name ? name : "unnamed";
-            string kind = socket.SocketType.ToString().ToLowerInvariant();
+            string kind = socket.SocketType switch { SocketType.Stream => "stream", SocketType.Dgram => "dgram", _ => "seqpacket" };
             return $"socket activation passed a Unix-domain socket ({path}, {kind}, descriptor {fd}); reverb serves TCP and UDP only";
         }
 

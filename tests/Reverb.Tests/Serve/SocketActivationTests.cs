@@ -8,7 +8,7 @@ namespace Reverb.Tests.Serve;
 /// <summary>systemd socket activation, driven by systemd-socket-activate as systemd itself would.</summary>
 public sealed class SocketActivationTests
 {
-    private const string Activator = "/usr/bin/systemd-socket-activate";
+    internal const string Activator = "/usr/bin/systemd-socket-activate";
 
     [SkippableTheory]
     [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
