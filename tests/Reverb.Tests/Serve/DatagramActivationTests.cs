@@ -60,6 +60,24 @@ public sealed class DatagramActivationTests
     }
 
     [SkippableFact]
+    public async Task With_udp_the_passed_datagram_socket_is_served_and_nothing_more_is_bound()
+    {
+        Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
+        int port = FreeUdpAndTcpPort();
+        string address = $"127.0.0.1:{port}";
+
+        // Binding UDP beside the TCP listener would fail here: the passed UDP socket holds that port.
+        await using var server = await ReverbServer.StartUnderAsync([Activator, "-l", address, Activator, "--datagram", "-l", address], "--model", "async", "--udp", "--udp-rate", "0");
+        using var tcp = await EchoClient.ConnectAsync(server);
+        Assert.Equal("t"u8.ToArray(), await tcp.RoundTripAsync("t"u8.ToArray()));
+        await server.WaitForLineAsync("and 1 UDP socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used; --udp binds nothing more", EchoClient.Timeout);
+        await server.WaitForLineAsync($"listening on {address} ", EchoClient.Timeout);
+        using Socket udp = UdpEchoTests.NewClient();
+        Assert.Equal("u"u8.ToArray(), await UdpEchoTests.RoundTripAsync(udp, new IPEndPoint(IPAddress.Loopback, port), "u"u8.ToArray()));
+        Assert.Single(server.Lines, l => l.Contains("udp echo on", StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public async Task The_shipped_socket_unit_s_TCP_and_UDP_sockets_are_served_by_the_shipped_service()
     {
         Skip.IfNot(File.Exists(Activator), $"{Activator} is needed: apt-get install systemd (.ci/run installs it)");
