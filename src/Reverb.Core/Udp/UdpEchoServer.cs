@@ -10,7 +10,8 @@ namespace Reverb.Udp;
 /// <summary>
 /// UDP echo (RFC 862): every datagram goes back to its sender, byte for byte. A datagram is
 /// stateless, so no per-client process or thread is needed in any model: the master process owns
-/// one UDP socket per TCP listening address (same address and port) and echoes on the event loop,
+/// the UDP sockets (with --udp, one per TCP listening address, same address and port; under socket
+/// activation, the datagram sockets the service manager passed) and echoes on the event loop,
 /// one datagram at a time per socket, through one pooled 64 KiB buffer and one reused source
 /// address, so the hot path allocates nothing. <see cref="UdpReflectionGuard"/> decides what is
 /// answered.
@@ -70,6 +71,15 @@ internal sealed class UdpEchoServer : IAsyncDisposable
             throw;
         }
 
+        return Serve(sockets, ratePerSecond, logger, stop);
+    }
+
+    /// <summary>
+    /// Echoes on bound UDP sockets made elsewhere (passed by the service manager, ListenDatagram=),
+    /// which it now owns, until <paramref name="stop"/> is cancelled or the server is disposed.
+    /// </summary>
+    public static UdpEchoServer Serve(IReadOnlyList<Socket> sockets, int ratePerSecond, ILogger logger, CancellationToken stop)
+    {
         string limit = ratePerSecond == 0 ? "no rate limit" : $"at most {ratePerSecond} replies/s per source address";
         string ports = UdpReflectionGuard.ServicePortsText;
         foreach (Socket socket in sockets)

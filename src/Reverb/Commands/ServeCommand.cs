@@ -69,9 +69,9 @@ internal static class ServeCommand
         var proxyTimeout = new Option<TimeSpan?>("--proxy-timeout") { Description = "with --proxy-protocol: close a connection whose header has not arrived within this long [default: 10s]", HelpName = "duration", CustomParser = r => DurationParser.Parse(r) }
             .FromEnvironment(TryParseDuration, null, "a duration such as 30s or 5m");
         var inetd = new Option<bool>("--inetd") { Description = "serve the one connection on standard input, then exit (inetd 'nowait', systemd Accept=yes)" };
-        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {UdpReflectionGuard.ServicePortsText}: services that answer anything, so a forged datagram would loop between them and this server forever (CVE-1999-0103, CVE-2024-2169); IPv6 sources are rate-limited per /64" }
+        var udp = new Option<bool>("--udp") { Description = $"also echo UDP datagrams on the same port(s) (RFC 862); a datagram needs no per-client process, so the master answers it itself in every model; never answers source ports {UdpReflectionGuard.ServicePortsText}: services that answer anything, so a forged datagram would loop between them and this server forever (CVE-1999-0103, CVE-2024-2169); IPv6 sources are rate-limited per /64; under socket activation, the UDP sockets systemd passes (ListenDatagram=) are echoed with or without it" }
             .FromEnvironment(EnvironmentDefaults.TryParseFlag, false, "1 or 0");
-        var udpRate = Count("--udp-rate", "with --udp: replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
+        var udpRate = Count("--udp-rate", "with --udp, or for the UDP sockets systemd passes (ListenDatagram=): replies per second per source address, also the burst (0: unlimited)", 100, min: 0);
         var maxPerSource = Count("--max-conns-per-source", "close at once (and log) a client whose address already has this many connections, like systemd's MaxConnectionsPerSource (0: no limit); an IPv6 client counts by its /64; counts the TCP peer, except behind a --trusted-proxy, where it counts the real client its PROXY header names", 0, min: 0);
         var trustedProxy = new Option<string[]>("--trusted-proxy")
         {
@@ -130,7 +130,8 @@ internal static class ServeCommand
                 parse.GetValue(logFormat) ?? LogFormat.Text,
                 parse.GetValue(inetd),
                 parse.GetValue(proxyProtocol),
-                parse.GetValue(udp) ? parse.GetValue(udpRate) : null,
+                parse.GetValue(udp),
+                parse.GetValue(udpRate),
                 parse.GetValue(maxPerSource),
                 parse.GetValue(metrics),
                 parse.GetValue(proxyTimeout) is { } headerTimeout && headerTimeout > TimeSpan.Zero ? headerTimeout : ProxyHeaderReader.DefaultTimeout,
@@ -154,17 +155,17 @@ internal static class ServeCommand
         ulong descriptors = DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
-        if (listeners is not null)
+        PassedSockets? passed = SocketActivation.TakeSockets();
+        if (passed is not null)
         {
-            logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
+            SocketActivationLog.SocketsPassed(logger, passed.Listeners.Count, passed.Datagrams.Count, PassedUdpNote(passed, settings.Udp));
         }
 
         // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.
-        listeners ??= ServerListener.ListenAll(
+        IReadOnlyList<System.Net.Sockets.Socket> listeners = passed?.Listeners ?? ServerListener.ListenAll(
             [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
-        // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
-        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
+        // UDP starts before the model reports "listening on", and stops with the shutdown signal.
+        UdpEchoServer? udp = StartUdp(passed, listeners, settings, logger, signals.Token);
         var board = new StatusBoard(
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
@@ -180,7 +181,7 @@ internal static class ServeCommand
             logger.LogInformation(
                 "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
         });
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies, ListenersPassed: passed is not null);
 
         IServerModel model = settings.Model switch
         {
@@ -238,6 +239,28 @@ internal static class ServeCommand
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
     }
+
+    /// <summary>
+    /// Datagram sockets passed by the service manager are served whether or not --udp is given (the
+    /// socket unit asked for them), and --udp then binds nothing more; without them, --udp binds UDP
+    /// beside the TCP listeners, passed or not.
+    /// </summary>
+    private static UdpEchoServer? StartUdp(PassedSockets? passed, IReadOnlyList<System.Net.Sockets.Socket> listeners, ServeSettings settings, ILogger logger, CancellationToken stop)
+    {
+        if (passed is { Datagrams.Count: > 0 })
+        {
+            return UdpEchoServer.Serve(passed.Datagrams, settings.UdpRate, logger, stop);
+        }
+
+        return settings.Udp ? UdpEchoServer.Start(listeners, settings.UdpRate, logger, stop) : null;
+    }
+
+    private static string PassedUdpNote(PassedSockets passed, bool udp) => (passed.Datagrams.Count, udp) switch
+    {
+        ( > 0, true) => "; --udp binds nothing more",
+        (0, true) => "; --udp binds UDP beside them",
+        _ => string.Empty,
+    };
 
     private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)
     {

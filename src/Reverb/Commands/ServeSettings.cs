@@ -7,7 +7,9 @@ using Reverb.Supervision;
 
 namespace Reverb.Commands;
 
-/// <summary>The validated options of <c>reverb serve</c>. <see cref="UdpRate"/> is null without --udp, <see cref="Metrics"/> without --metrics.</summary>
+/// <summary>The validated options of <c>reverb serve</c>. <see cref="Metrics"/> is null without --metrics.</summary>
+/// <param name="Udp">--udp: bind UDP beside the TCP listeners (not under socket activation with datagram sockets passed).</param>
+/// <param name="UdpRate">--udp-rate, for --udp and for the datagram sockets a service manager passes.</param>
 internal sealed record ServeSettings(
     IReadOnlyList<string> Hosts,
     int Port,
@@ -22,7 +24,8 @@ internal sealed record ServeSettings(
     LogFormat LogFormat,
     bool Inetd,
     bool ProxyProtocol,
-    int? UdpRate,
+    bool Udp,
+    int UdpRate,
     int MaxPerSource,
     string? Metrics,
     TimeSpan ProxyTimeout,

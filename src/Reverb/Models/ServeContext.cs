@@ -19,6 +19,10 @@ namespace Reverb.Models;
 /// and a prefix length (<see cref="Proxy.CidrRange.WriteNetwork"/>, <see cref="Proxy.CidrRange.PrefixLength"/>)
 /// for code that must not allocate.
 /// </param>
+/// <param name="ListenersPassed">
+/// The listeners were passed by a service manager (socket activation), which keeps them across
+/// restarts: the workers model then shares them rather than adding SO_REUSEPORT sockets of its own.
+/// </param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -34,7 +38,8 @@ internal sealed record ServeContext(
     StatusBoard Status,
     ILogger Logger,
     TimeSpan? ProxyTimeout = null,
-    TrustedProxies? TrustedProxies = null)
+    TrustedProxies? TrustedProxies = null,
+    bool ListenersPassed = false)
 {
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)

@@ -9,7 +9,8 @@ namespace Reverb.Models;
 /// accept directly on listening sockets of their own (SO_REUSEPORT, so the kernel spreads clients
 /// evenly) that the master creates and keeps open, so the master is on neither the accept nor the
 /// data path and a dead worker's queued connections wait for its replacement. A worker that dies
-/// takes only its own clients with it.
+/// takes only its own clients with it. Listening sockets passed by a service manager are shared
+/// by all the workers instead (one accept queue, kept by systemd across restarts).
 /// </summary>
 internal sealed class WorkersModel : IServerModel
 {
@@ -17,7 +18,10 @@ internal sealed class WorkersModel : IServerModel
     {
         int perWorker = Math.Max(1, (context.MaxClients + context.Workers - 1) / context.Workers);
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat, context.MaxPerSource, context.ProxyTimeout, context.TrustedProxies?.Ranges ?? []);
-        bool ownQueues = context.Listeners.All(ServerListener.HasReusePort);
+        // Passed sockets are shared even with ReusePort=yes: sockets of our own would hold connections
+        // that a restart drops (systemd's socket keeps its queue), and SO_REUSEPORT lets only the
+        // socket's owner (root, for systemd) join its port.
+        bool ownQueues = !context.ListenersPassed && context.Listeners.All(ServerListener.HasReusePort);
         SourceLimit? perSource = context.NewSourceLimit();
         var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
         try

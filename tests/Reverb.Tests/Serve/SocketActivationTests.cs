@@ -8,7 +8,7 @@ namespace Reverb.Tests.Serve;
 /// <summary>systemd socket activation, driven by systemd-socket-activate as systemd itself would.</summary>
 public sealed class SocketActivationTests
 {
-    private const string Activator = "/usr/bin/systemd-socket-activate";
+    internal const string Activator = "/usr/bin/systemd-socket-activate";
 
     [SkippableTheory]
     [MemberData(nameof(ServerModels.All), MemberType = typeof(ServerModels))]
@@ -51,17 +51,28 @@ public sealed class SocketActivationTests
             // The activator runs reverb at the first connection.
             using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
             await client.ConnectAsync(new UnixDomainSocketEndPoint(path));
-            Assert.Equal(1, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
-            string line = await server.WaitForLineAsync("reverb: socket activation passed a Unix-domain socket", EchoClient.Timeout);
+            string line = await AssertRefusedAtStartAsync(server, "reverb: socket activation passed a Unix-domain socket");
             Assert.Contains(path, line, StringComparison.Ordinal);
             Assert.EndsWith("reverb serves TCP and UDP only", line, StringComparison.Ordinal);
-            Assert.DoesNotContain(server.Lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
-            Assert.DoesNotContain(server.Lines, l => l.Contains("listening on", StringComparison.Ordinal) && !l.Contains("Listening on", StringComparison.Ordinal));
         }
         finally
         {
             Directory.Delete(directory, recursive: true);
         }
+    }
+
+    /// <summary>
+    /// reverb exits 1 before serving anything, having said why in the one line that starts with
+    /// <paramref name="start"/> (no stack trace); returns that line.
+    /// </summary>
+    internal static async Task<string> AssertRefusedAtStartAsync(ReverbServer server, string start)
+    {
+        Assert.Equal(1, await server.WaitForExitAsync(TimeSpan.FromSeconds(60)));
+        string line = await server.WaitForLineAsync(start, EchoClient.Timeout);
+        Assert.StartsWith(start, line, StringComparison.Ordinal);
+        Assert.DoesNotContain(server.Lines, l => l.TrimStart().StartsWith("at ", StringComparison.Ordinal) || l.Contains("Exception", StringComparison.Ordinal));
+        Assert.DoesNotContain(server.Lines, l => l.Contains("listening on", StringComparison.Ordinal) && !l.Contains("Listening on", StringComparison.Ordinal));
+        return line;
     }
 
     [SkippableFact]

@@ -186,7 +186,7 @@ public sealed class UdpEchoTests
     /// A UDP port held by this test whose TCP twin is free. Below the ephemeral range (32768 and up),
     /// so other tests' client connections, whose local ports come from that range, cannot take the TCP port meanwhile.
     /// </summary>
-    private static (Socket Taken, int Port) TakeUdpPortWhoseTcpPortIsFree()
+    internal static (Socket Taken, int Port) TakeUdpPortWhoseTcpPortIsFree()
     {
         var random = new Random();
         for (int attempt = 0; attempt < 100; attempt++)
@@ -209,9 +209,9 @@ public sealed class UdpEchoTests
         throw new InvalidOperationException("no port from 20000 to 32767 was free for both UDP and TCP");
     }
 
-    private static Socket NewClient(AddressFamily family = AddressFamily.InterNetwork) => new(family, SocketType.Dgram, ProtocolType.Udp);
+    internal static Socket NewClient(AddressFamily family = AddressFamily.InterNetwork) => new(family, SocketType.Dgram, ProtocolType.Udp);
 
-    private static async Task<byte[]> RoundTripAsync(Socket client, IPEndPoint target, byte[] datagram)
+    internal static async Task<byte[]> RoundTripAsync(Socket client, IPEndPoint target, byte[] datagram)
     {
         using var cts = new CancellationTokenSource(EchoClient.Timeout);
         await client.SendToAsync(datagram, SocketFlags.None, target, cts.Token);
