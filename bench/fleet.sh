@@ -4,7 +4,7 @@
 # Each instance is a host of its own: a network namespace joined by a veth pair to a balancer host (a namespace
 # too) with addresses from 198.18.0.0/15 (RFC 2544's benchmarking range), as tests/Reverb.Tests/Fleet does.
 # HAProxy and `reverb bench` run on the balancer host, the bench connecting to HAProxy on its loopback; HAProxy
-# runs the shipped deploy/haproxy.cfg (send-proxy-v2, /healthz checks, leastconn; only its stats socket and
+# runs the shipped deploy/haproxy.cfg (send-proxy-v2, /healthz checks, round robin; only its stats socket and
 # servers changed). The balancer's own stack reuses ports in TIME_WAIT (tcp_tw_reuse=1, set there only), so
 # churn runs need no pause between them and nothing of this machine's own settings changes.
 # Everything created is removed on exit.

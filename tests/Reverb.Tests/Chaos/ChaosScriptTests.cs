@@ -32,21 +32,8 @@ public sealed class ChaosScriptTests
         // The suite runs beside other tests on two cores, where a reaper can be a few seconds late; a zombie
         // left longer is still a failure. bench runs keep the script's 1 s.
         start.Environment["ZOMBIE_GRACE_MS"] = "5000";
-        using var script = Process.Start(start)!;
-        Task<string> stdout = script.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = script.StandardError.ReadToEndAsync();
-        using var limit = new CancellationTokenSource(Limit);
-        try
-        {
-            await script.WaitForExitAsync(limit.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            script.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bench/chaos.sh {model} 10 did not finish within {Limit}");
-        }
-
-        string output = await stdout + await stderr;
+        CommandResult script = await ToolCommand.RunAsync(start, Limit);
+        string output = script.Stdout + script.Stderr;
         Assert.True(script.ExitCode == 0, $"exit {script.ExitCode}:\n{output}");
         Assert.Contains($"RESULT chaos=ok model={model}", output, StringComparison.Ordinal);
         Assert.Matches(@"kills=[1-9]", output); // the chaos happened

@@ -61,15 +61,25 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
             Task<CommandResult> pingpong = Bench(port, "pingpong", 12, pingpongJson);
             Task<CommandResult> churn = Bench(port, "churn", 1, churnJson);
 
-            // The victim holds some of the long sessions (leastconn spreads the twelve) and echoes on them for a moment.
-            Assert.True(await EventuallyAsync(async () => int.Parse(await haproxy.StatAsync("reverbs", Victim, "scur"), CultureInfo.InvariantCulture) >= 3, Bound), $"{Victim} got no sessions");
-            await Task.Delay(500);
+            // Both benches are running (churn sessions have ended, so are in the log) and the victim holds some of
+            // the long sessions (round robin spreads the twelve).
+            Assert.True(await EventuallyAsync(async () => Sessions(haproxy).Count(s => s.AcceptedMs >= benchStart) >= 20 && int.Parse(await haproxy.StatAsync("reverbs", Victim, "scur"), CultureInfo.InvariantCulture) >= 3, Bound), $"the benches did not get going, or {Victim} got no sessions");
 
             NamespaceHosts.Host victimHost = hosts.Hosts[0];
             long killAt = NowMs();
             await NamespaceHosts.KillEverythingInAsync(victimHost.Namespace);
             long killDone = NowMs();
             long downAt = await WaitForStatusAsync(haproxy, Victim, "DOWN", Bound);
+
+            // While it is down, new clients are served (by the others, as HAProxy's log shows below).
+            var whileDown = new List<string>();
+            for (int i = 0; i < 6; i++)
+            {
+                byte[] data = Payloads.Random(4096, seed: 100 + i);
+                OneShotExchange.Outcome outcome = await OneShotExchange.RunAsync(new IPEndPoint(IPAddress.Loopback, port), data, EchoClient.Timeout);
+                Assert.Equal(data, outcome.Echoed);
+                whileDown.Add($"127.0.0.1:{outcome.LocalPort}");
+            }
 
             ReverbServer killed = instances[0];
             instances.RemoveAt(0);
@@ -78,17 +88,17 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
             instances.Insert(0, await StartInstanceAsync(victimHost, models[0]));
             long upAt = await WaitForStatusAsync(haproxy, Victim, "UP", Bound);
 
-            // Taken back: new clients reach the restarted instance (leastconn sends them to it, it holds the fewest sessions).
+            // Taken back: new clients reach the restarted instance (its turn in the round robin comes every third client).
             bool servedByRestarted = false;
-            for (int i = 0; i < 20 && !servedByRestarted; i++)
+            for (int i = 0; i < 30 && !servedByRestarted; i++)
             {
                 byte[] data = Payloads.Random(4096, seed: i);
                 OneShotExchange.Outcome outcome = await OneShotExchange.RunAsync(new IPEndPoint(IPAddress.Loopback, port), data, EchoClient.Timeout);
                 Assert.Equal(data, outcome.Echoed);
-                servedByRestarted = await Eventually.TrueAsync(() => instances[0].Log.Contains($"client 127.0.0.1:{outcome.LocalPort} via {victimHost.PeerAddress}:", StringComparison.Ordinal), TimeSpan.FromSeconds(1));
+                servedByRestarted = await Eventually.TrueAsync(() => instances[0].Log.Contains($"client 127.0.0.1:{outcome.LocalPort} via {victimHost.PeerAddress}:", StringComparison.Ordinal), TimeSpan.FromMilliseconds(500));
             }
 
-            Assert.True(servedByRestarted, $"the restarted {Victim} served none of 20 new clients");
+            Assert.True(servedByRestarted, $"the restarted {Victim} served none of 30 new clients");
 
             CommandResult[] benches = await Task.WhenAll(pingpong, churn);
             JsonElement[] results = [.. new[] { pingpongJson, churnJson }.Select(file => JsonDocument.Parse(File.ReadAllText(file)).RootElement)];
@@ -109,22 +119,27 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
                 "HAProxy's session log is incomplete:\n" + string.Join('\n', haproxy.Output.TakeLast(20)));
             sessions = [.. sessions.Where(s => s.AcceptedMs >= benchStart - ClockSlackMs)];
 
-            // The sessions the victim held: open at some point while it was being killed.
+            // What the victim's death may cost: the sessions it held (open at some point while it was being killed),
+            // and new clients that HAProxy tried on it after it died and before the checks marked it down. Over a real
+            // link a refused connect is reported asynchronously, and HAProxy 2.6 then retries the same server after a
+            // one-second pause instead of redispatching: such a client fails ("SC", it never reached an instance).
             Session[] held = [.. sessions.Where(s => s.Server == Victim && s.AcceptedMs <= killDone + ClockSlackMs && s.EndedMs >= killAt - ClockSlackMs)];
-            Session[] afterKill = [.. sessions.Where(s => s.AcceptedMs > killDone + ClockSlackMs && s.AcceptedMs < restartAt)];
+            Session[] refused = [.. sessions.Where(s => s.Server == Victim && s.AcceptedMs > killDone + ClockSlackMs && s.AcceptedMs < restartAt)];
+            Session[] afterDown = [.. sessions.Where(s => s.AcceptedMs > downAt + ClockSlackMs && s.AcceptedMs < restartAt)];
             string account = string.Create(CultureInfo.InvariantCulture, $"""
                 kill {killAt}..{killDone} (+{killDone - killAt} ms), DOWN +{downAt - killDone} ms, restart {restartAt}, UP +{upAt - restartAt} ms;
-                bench failures {failures}; {sessions.Count} sessions, {held.Length} held by {Victim} at the kill, {afterKill.Length} new while it was gone
-                ({afterKill.Count(s => s.Retries.StartsWith('+'))} of them redispatched after a failed connect); not ended normally:
+                bench failures {failures}; {sessions.Count} sessions, {held.Length} held by {Victim} at the kill, {refused.Length} tried on it before it was marked down,
+                {afterDown.Length} new while it was down ({sessions.Count(s => s.Retries.StartsWith('+'))} redispatched after a failed connect); not ended normally:
                 {string.Join('\n', sessions.Where(s => s.State != "--").Take(20).Select(s => s.Line))}
                 """);
 
             output.WriteLine(account);
             Assert.True(held.Length >= 1, "the victim held no session when it was killed: " + account);
-            Assert.True(failures <= held.Length, "more client failures than sessions the victim held: " + account);
-            Assert.All(sessions.Where(s => s.State != "--"), s => Assert.True(held.Contains(s), $"a session that the victim did not hold ended abnormally: {s.Line}\n{account}"));
-            Assert.True(afterKill.Length >= 1, "no new client came while the victim was gone: " + account);
-            Assert.All(afterKill, s => Assert.True(s.Server is "reverb2" or "reverb3", $"a new client went to {s.Server} while {Victim} was gone: {s.Line}\n{account}"));
+            Assert.True(failures <= held.Length + refused.Length, "more client failures than sessions the victim's death can explain: " + account);
+            Assert.All(sessions.Where(s => s.State != "--"), s => Assert.True(held.Contains(s) || refused.Contains(s), $"a session that the victim did not hold ended abnormally: {s.Line}\n{account}"));
+            Assert.All(refused, s => Assert.True(s.State == "SC" && s.AcceptedMs <= downAt + ClockSlackMs, $"after it died, {Victim} served a client, or got one after it was marked down: {s.Line}\n{account}"));
+            Assert.All(whileDown, client => Assert.True(sessions.Any(s => s.Client == client && s.Server is "reverb2" or "reverb3"), $"{client}, sent while {Victim} was down, is not in the log as served by another instance: {account}"));
+            Assert.All(afterDown, s => Assert.True(s.Server is "reverb2" or "reverb3", $"a new client went to {s.Server} while {Victim} was down: {s.Line}\n{account}"));
             Assert.True(downAt - killDone <= DetectionBound.TotalMilliseconds, $"{Victim} was marked DOWN only {downAt - killDone} ms after it died: {account}");
             Assert.Contains(sessions, s => s.Server == Victim && s.AcceptedMs >= upAt - ClockSlackMs);
         }
@@ -138,7 +153,7 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
     }
 
     /// <summary>One line of HAProxy's session log (the log-format <see cref="FleetConfig"/> sets).</summary>
-    private sealed record Session(string Line, string Server, long AcceptedMs, long EndedMs, string State, string Retries);
+    private sealed record Session(string Line, string Client, string Server, long AcceptedMs, long EndedMs, string State, string Retries);
 
     private static Task<ReverbServer> StartInstanceAsync(NamespaceHosts.Host host, string model) =>
         ReverbServer.StartFromAsync(NamespaceHosts.Inside(host, ReverbCommand.StartInfo(
@@ -181,7 +196,7 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
         [.. haproxy.Output.Select(line => SessionLine().Match(line)).Where(m => m.Success).Select(m =>
         {
             long accepted = (long.Parse(m.Groups["s"].Value, CultureInfo.InvariantCulture) * 1000) + int.Parse(m.Groups["ms"].Value, CultureInfo.InvariantCulture);
-            return new Session(m.Value, m.Groups["server"].Value, accepted, accepted + long.Parse(m.Groups["tt"].Value, CultureInfo.InvariantCulture), m.Groups["ts"].Value, m.Groups["rc"].Value);
+            return new Session(m.Value, m.Groups["client"].Value, m.Groups["server"].Value, accepted, accepted + long.Parse(m.Groups["tt"].Value, CultureInfo.InvariantCulture), m.Groups["ts"].Value, m.Groups["rc"].Value);
         })];
 
     /// <summary>Polls the stats socket until <paramref name="server"/>'s status is exactly <paramref name="status"/>; returns when (Unix ms).</summary>
@@ -211,6 +226,6 @@ public sealed partial class HaproxyFleetTests(ITestOutputHelper output)
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
-    [GeneratedRegex(@"session \S+ reverbs/(?<server>\S+) (?<s>\d+)\.(?<ms>\d{3}) (?<tt>-?\d+) (?<ts>\S\S) (?<rc>\+?-?\d+)")]
+    [GeneratedRegex(@"session (?<client>\S+) reverbs/(?<server>\S+) (?<s>\d+)\.(?<ms>\d{3}) (?<tt>-?\d+) (?<ts>\S\S) (?<rc>\+?-?\d+)")]
     private static partial Regex SessionLine();
 }

@@ -15,6 +15,7 @@ namespace Reverb.Tests.Infrastructure;
 public sealed partial class NamespaceHosts : IAsyncDisposable
 {
     private const string Ip = "/usr/sbin/ip";
+    private const string Ss = "/usr/bin/ss";
     private static readonly TimeSpan KillTimeout = TimeSpan.FromSeconds(10);
 
     private NamespaceHosts(IReadOnlyList<Host> hosts) => Hosts = hosts;
@@ -26,7 +27,7 @@ public sealed partial class NamespaceHosts : IAsyncDisposable
 
     /// <summary>Why hosts cannot be made here, or null if they can (root, ip, network namespaces allowed).</summary>
     public static string? Unavailable =>
-        !File.Exists(Ip) ? $"{Ip} is needed: apt-get install iproute2"
+        !File.Exists(Ip) || !File.Exists(Ss) ? $"{Ip} and {Ss} are needed: apt-get install iproute2"
         : !Signals.IsRoot ? "network namespaces need root"
         : null;
 
@@ -83,7 +84,12 @@ public sealed partial class NamespaceHosts : IAsyncDisposable
         return start;
     }
 
-    /// <summary>The host dies: SIGKILL to every process in its namespace, again until none is left (a forking server may fork meanwhile).</summary>
+    /// <summary>
+    /// The host dies: SIGKILL to every process in its namespace, again until none is left (a forking server may
+    /// fork meanwhile) and no socket listens there any more. A killed multi-threaded process leaves <c>ip netns
+    /// pids</c> when its main thread has exited, but its sockets close only when its last thread has: until
+    /// then its listeners still accept.
+    /// </summary>
     public static async Task KillEverythingInAsync(string netns)
     {
         var deadline = Stopwatch.StartNew();
@@ -91,14 +97,14 @@ public sealed partial class NamespaceHosts : IAsyncDisposable
         {
             CommandResult pids = await ToolCommand.RunAsync(Ip, "netns", "pids", netns);
             string[] alive = pids.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (pids.ExitCode != 0 || alive.Length == 0)
+            if (pids.ExitCode != 0 || (alive.Length == 0 && (await ToolCommand.RunAsync(Ss, "-N", netns, "-H", "--listening", "--tcp", "--udp")).Stdout.Trim().Length == 0))
             {
                 return;
             }
 
             if (deadline.Elapsed > KillTimeout)
             {
-                throw new TimeoutException($"processes still in {netns} after {KillTimeout.TotalSeconds:0} s of SIGKILL: {string.Join(' ', alive)}");
+                throw new TimeoutException($"processes or listeners still in {netns} after {KillTimeout.TotalSeconds:0} s of SIGKILL: {string.Join(' ', alive)}");
             }
 
             foreach (string pid in alive)

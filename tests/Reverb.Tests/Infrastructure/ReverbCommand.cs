@@ -36,7 +36,7 @@ public static class ReverbCommand
         RunAsync(new Dictionary<string, string>(), timeout, arguments);
 
     /// <summary>As <see cref="RunAsync(TimeSpan, string[])"/>, with extra environment variables.</summary>
-    public static async Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
+    public static Task<CommandResult> RunAsync(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] arguments)
     {
         ProcessStartInfo start = StartInfo(arguments);
         foreach ((string name, string value) in environment)
@@ -44,22 +44,7 @@ public static class ReverbCommand
             start.Environment[name] = value;
         }
 
-        using var process = Process.Start(start)!;
-        process.StandardInput.Close();
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"reverb {string.Join(' ', arguments)} did not exit within {timeout}");
-        }
-
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
+        return ToolCommand.RunAsync(start, timeout);
     }
 }
 

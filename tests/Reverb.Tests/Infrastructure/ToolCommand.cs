@@ -7,7 +7,7 @@ public static class ToolCommand
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    public static async Task<CommandResult> RunAsync(string tool, params string[] arguments)
+    public static Task<CommandResult> RunAsync(string tool, params string[] arguments)
     {
         var start = new ProcessStartInfo(tool) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (string argument in arguments)
@@ -15,10 +15,22 @@ public static class ToolCommand
             start.ArgumentList.Add(argument);
         }
 
+        return RunAsync(start, DefaultTimeout);
+    }
+
+    /// <summary>Runs <paramref name="start"/> (its output redirected) to completion within <paramref name="timeout"/>, its input closed at once.</summary>
+    public static async Task<CommandResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(start);
         using var process = Process.Start(start)!;
+        if (start.RedirectStandardInput)
+        {
+            process.StandardInput.Close();
+        }
+
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
         Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(DefaultTimeout);
+        using var cts = new CancellationTokenSource(timeout);
         try
         {
             await process.WaitForExitAsync(cts.Token);
@@ -26,13 +38,13 @@ public static class ToolCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', arguments)} did not exit within {DefaultTimeout.TotalSeconds:0} s");
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not exit within {timeout}");
         }
 
         return new CommandResult(process.ExitCode, await stdout, await stderr);
     }
 
-    /// <summary>As <see cref="RunAsync"/>, failing with the tool's own message when it exits non-zero.</summary>
+    /// <summary>As <see cref="RunAsync(string, string[])"/>, failing with the tool's own message when it exits non-zero.</summary>
     public static async Task<string> CheckedAsync(string tool, params string[] arguments)
     {
         CommandResult result = await RunAsync(tool, arguments);
