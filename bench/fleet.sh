@@ -157,7 +157,7 @@ measure() {
   local pp="$scratch/pp.json" ch="$scratch/ch.json"
   bench "$2" "$3" pingpong "$pp"
   bench "$2" "$3" churn "$ch"
-  echo "$1 $(json roundTripsPerSecond "$pp") $(json p50 "$pp") $(json p99 "$pp") $(json connectionsPerSecond "$ch" | cut -d. -f1)" \
+  echo "$1 $(json roundTripsPerSecond "$pp" | cut -d. -f1) $(json p50 "$pp") $(json p99 "$pp") $(json connectionsPerSecond "$ch" | cut -d. -f1)" \
     "$(($(json errors "$pp") + $(json errors "$ch") + $(json timeouts "$pp") + $(json timeouts "$ch")))" >>"$scratch/rows"
 }
 
@@ -167,7 +167,7 @@ for n in 0 1 2; do start_instance $n $(behind_haproxy $n); done
 start_instance 3
 wait_tcp "$(addr 3)" 7
 read -r load _ </proc/loadavg
-echo "# fleet: reverb --model $model, each instance in its own network namespace; HAProxy $(haproxy -v | head -1 | cut -d' ' -f3) and the load"
+echo "# fleet: reverb --model $model, each instance in its own network namespace; HAProxy $(haproxy -v | awk 'NR == 1 { print $3 }') and the load"
 echo "# generator in a balancer namespace (veth pairs, 198.18.$subnet.0/24); $(nproc) cores, load average $load at the start; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "# reverb bench, ${secs}s per run after 1s warm-up, $conns connections, $size-byte messages, every echo verified;"
 echo "# $rounds rounds, the three paths taking turns in each; medians of the rounds (errors: the sum)"
