@@ -32,7 +32,7 @@ public sealed class ChaosScriptTests
         // The suite runs beside other tests on two cores, where a reaper can be a few seconds late; a zombie
         // left longer is still a failure. bench runs keep the script's 1 s.
         start.Environment["ZOMBIE_GRACE_MS"] = "5000";
-        CommandResult script = await ExternalCommand.RunAsync(start, Limit);
+        CommandResult script = await ToolCommand.RunAsync(start, Limit);
         string output = script.Stdout + script.Stderr;
         Assert.True(script.ExitCode == 0, $"exit {script.ExitCode}:\n{output}");
         Assert.Contains($"RESULT chaos=ok model={model}", output, StringComparison.Ordinal);

@@ -98,13 +98,13 @@ public sealed class ContainerImage : IAsyncLifetime
         {
             if (_container is not null)
             {
-                await ExternalCommand.RunAsync(Buildah, _environment, ToolTimeout, "umount", _container);
-                await ExternalCommand.RunAsync(Buildah, _environment, ToolTimeout, "rm", _container);
+                await ToolCommand.RunAsync(Buildah, _environment, ToolTimeout, "umount", _container);
+                await ToolCommand.RunAsync(Buildah, _environment, ToolTimeout, "rm", _container);
             }
 
             if (_built is not null)
             {
-                await ExternalCommand.RunAsync(Buildah, _environment, ToolTimeout, "rmi", "--force", _built.Id);
+                await ToolCommand.RunAsync(Buildah, _environment, ToolTimeout, "rmi", "--force", _built.Id);
             }
         }
         finally
@@ -116,7 +116,7 @@ public sealed class ContainerImage : IAsyncLifetime
 
     private async Task<string> RunAsync(string file, params string[] arguments)
     {
-        CommandResult result = await ExternalCommand.RunAsync(file, _environment, ToolTimeout, arguments);
+        CommandResult result = await ToolCommand.RunAsync(file, _environment, ToolTimeout, arguments);
         Assert.True(result.ExitCode == 0, $"{Path.GetFileName(file)} {string.Join(' ', arguments)} failed ({result.ExitCode}):\n{result.Stdout}\n{result.Stderr}");
         return result.Stdout;
     }

@@ -36,7 +36,7 @@ public sealed class ContainerImageTests(ContainerImage image, ITestOutputHelper 
         Assert.Equal("true", environment["REVERB_UDP"]);
         Assert.Equal("0.0.0.0", environment["REVERB_HOST"]);
         Assert.Equal("SIGTERM", config.GetProperty("StopSignal").GetString());
-        CommandResult version = await ExternalCommand.RunAsync(built.Binary, new Dictionary<string, string>(), EchoClient.Timeout, "--version");
+        CommandResult version = await ToolCommand.RunAsync(built.Binary, new Dictionary<string, string>(), EchoClient.Timeout, "--version");
         Assert.Equal(version.Stdout.Trim().Split(' ')[^1], config.GetProperty("Labels").GetProperty("org.opencontainers.image.version").GetString());
 
         // The root filesystem: the very binary, the libraries it links, the user's name; no shell, nothing else.
@@ -102,7 +102,7 @@ public sealed class ContainerImageTests(ContainerImage image, ITestOutputHelper 
 
         // An orphan of the container: a process entered into its PID namespace starts a child and
         // exits; the child is reparented to PID 1, and must be reaped by it when it exits, not left a zombie.
-        CommandResult entered = await ExternalCommand.RunAsync("nsenter", new Dictionary<string, string>(), EchoClient.Timeout, "--target", $"{master}", "--pid", "--", "/bin/sh", "-c", "/bin/sleep 2 </dev/null >/dev/null 2>&1 & echo $!");
+        CommandResult entered = await ToolCommand.RunAsync("nsenter", new Dictionary<string, string>(), EchoClient.Timeout, "--target", $"{master}", "--pid", "--", "/bin/sh", "-c", "/bin/sleep 2 </dev/null >/dev/null 2>&1 & echo $!");
         Assert.Equal(0, entered.ExitCode);
         int orphanInNamespace = int.Parse(entered.Stdout.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         ProcessTable.Entry? orphan = null;

@@ -78,7 +78,7 @@ public static class NativeReverb
             start.Environment.Remove(name);
         }
 
-        CommandResult publish = await ExternalCommand.RunAsync(start, PublishTimeout);
+        CommandResult publish = await ToolCommand.RunAsync(start, PublishTimeout);
         Assert.True(publish.ExitCode == 0, $"dotnet publish failed ({publish.ExitCode}):\n{publish.Stdout}\n{publish.Stderr}");
         return Path.Combine(output, "reverb");
     }

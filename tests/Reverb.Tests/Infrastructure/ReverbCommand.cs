@@ -44,6 +44,6 @@ public static class ReverbCommand
             start.Environment[name] = value;
         }
 
-        return ExternalCommand.RunAsync(start, timeout);
+        return ToolCommand.RunAsync(start, timeout);
     }
 }
