@@ -7,7 +7,10 @@ using Reverb.Tests.Monitoring;
 
 namespace Reverb.Tests.Deploy;
 
-/// <summary>deploy/grafana/reverb.json queries only metrics and labels that a real reverb serves.</summary>
+/// <summary>
+/// deploy/grafana/reverb.json queries only metrics and labels that a real reverb serves; its queries
+/// are read with Prometheus' own PromQL grammar (tests/deploy-checks/promql-names.mjs).
+/// </summary>
 public sealed partial class GrafanaDashboardTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
@@ -15,11 +18,15 @@ public sealed partial class GrafanaDashboardTests
     /// <summary>Labels Prometheus adds to every scraped series (the target's), not reverb.</summary>
     private static readonly string[] TargetLabels = ["instance", "job"];
 
+    private static readonly JsonSerializerOptions WebJson = new(JsonSerializerDefaults.Web);
+
     private static string DashboardPath => Path.Combine(SystemdUnitTests.DeployFolder, "grafana", "reverb.json");
 
-    [Fact]
+    [SkippableFact]
     public async Task Every_metric_and_label_the_dashboard_queries_is_in_a_real_scrape()
     {
+        DeployChecks.SkipUnlessNodeIsInstalled();
+
         // UDP on, so that its counters exist; TCP and UDP traffic, so that the figures move.
         await using var server = await ReverbServer.StartAsync("--model", "workers", "--udp", "--metrics", "127.0.0.1:0");
         int metricsPort = await MetricsTests.MetricsPortAsync(server);
@@ -38,13 +45,26 @@ public sealed partial class GrafanaDashboardTests
         Dictionary<string, HashSet<string>> scrape = Families(await MetricsTests.ScrapeAsync(metricsPort));
         string dashboard = await File.ReadAllTextAsync(DashboardPath);
 
-        List<string> problems = Problems(dashboard, scrape);
+        List<string> problems = Problems(await QueriesAsync(DashboardPath), scrape);
 
         Assert.True(problems.Count == 0, string.Join('\n', problems));
 
         // The same check on a dashboard that queries a renamed metric, or groups by a label reverb does not have, fails.
-        Assert.Contains("reverb_connections_open: not in the scrape", string.Join('\n', Problems(dashboard.Replace("reverb_connections_active", "reverb_connections_open", StringComparison.Ordinal), scrape)), StringComparison.Ordinal);
-        Assert.Contains("label status", string.Join('\n', Problems(dashboard.Replace("by (state)", "by (status)", StringComparison.Ordinal), scrape)), StringComparison.Ordinal);
+        string folder = Directory.CreateTempSubdirectory("reverb-dashboard").FullName;
+        try
+        {
+            string renamed = Path.Combine(folder, "renamed.json");
+            await File.WriteAllTextAsync(renamed, dashboard.Replace("reverb_connections_active", "reverb_connections_open", StringComparison.Ordinal));
+            string relabelled = Path.Combine(folder, "relabelled.json");
+            await File.WriteAllTextAsync(relabelled, dashboard.Replace("by (state)", "by (status)", StringComparison.Ordinal));
+
+            Assert.Contains("reverb_connections_open: not in the scrape", string.Join('\n', Problems(await QueriesAsync(renamed), scrape)), StringComparison.Ordinal);
+            Assert.Contains("label status: no metric it queries has it", string.Join('\n', Problems(await QueriesAsync(relabelled), scrape)), StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     [Fact]
@@ -66,42 +86,61 @@ public sealed partial class GrafanaDashboardTests
         Assert.Equal(panels.Length, panels.Select(p => p.GetProperty("id").GetInt32()).Distinct().Count());
     }
 
-    [Theory]
-    [InlineData("sum by (instance) (rate(reverb_connections_accepted_total{instance=~\"$instance\"}[$__rate_interval]))", "reverb_connections_accepted_total", "instance")]
-    [InlineData("histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket{job=\"a\",path!~\"/x{1}\"}[5m])))", "x_seconds_bucket", "le job path")]
-    [InlineData("rate(a_total[1h] offset 5m) / ignoring(reason) group_left b and on(instance) c:rule > 1e3", "a_total b c:rule", "reason instance")]
-    [InlineData("count(reverb_info) without (version)", "reverb_info", "version")]
-    [InlineData("label_values(reverb_info{model=\"workers\"}, instance)", "reverb_info", "model instance")]
-    [InlineData("label_values(instance)", "", "instance")]
-    public void The_PromQL_reader_finds_metric_and_label_names_and_nothing_else(string expression, string metrics, string labels)
+    /// <summary>The reader is Prometheus' grammar: it tells metrics from functions and labels, and rejects what Prometheus would.</summary>
+    [SkippableFact]
+    public async Task The_PromQL_reader_finds_metric_and_label_names_and_rejects_bad_syntax()
     {
-        (IReadOnlySet<string> foundMetrics, IReadOnlySet<string> foundLabels) = PromQlReader.Read(expression);
+        DeployChecks.SkipUnlessNodeIsInstalled();
+        string folder = Directory.CreateTempSubdirectory("reverb-dashboard").FullName;
+        try
+        {
+            string good = Path.Combine(folder, "good.json");
+            await File.WriteAllTextAsync(good, """
+                { "panels": [ { "targets": [
+                  { "expr": "histogram_quantile(0.99, sum by (le) (rate(x_seconds_bucket{job=\"a\",path!~\"/x{1}\"}[$__rate_interval])))", "legendFormat": "{{le}} {{ path }}" },
+                  { "expr": "rate(a_total[1h] offset 5m) / ignoring(reason) group_left b and on(instance) c:rule > 1e3" } ] } ],
+                  "templating": { "list": [ { "type": "query", "query": { "query": "label_values(reverb_info{model=\"workers\"}, version)" } } ] } }
+                """);
+            string bad = Path.Combine(folder, "bad.json");
+            await File.WriteAllTextAsync(bad, """{ "panels": [ { "targets": [ { "expr": "sum(rate(reverb_sent_bytes_total[5m])" } ] } ] }""");
 
-        Assert.Equal(metrics.Split(' ', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal), foundMetrics.Order(StringComparer.Ordinal));
-        Assert.Equal(labels.Split(' ').Order(StringComparer.Ordinal), foundLabels.Order(StringComparer.Ordinal));
+            List<Query> queries = await QueriesAsync(good);
+            CommandResult rejected = await DeployChecks.RunAsync("promql-names.mjs", bad);
+
+            Assert.Equal(
+                ["x_seconds_bucket: job le path", "a_total b c:rule: instance reason", "reverb_info: model version"],
+                queries.OrderBy(q => q.Expr.StartsWith("label_values", StringComparison.Ordinal)).Select(q => $"{string.Join(' ', q.Metrics.Order(StringComparer.Ordinal))}: {string.Join(' ', q.Labels.Order(StringComparer.Ordinal))}"));
+            Assert.Equal(1, rejected.ExitCode);
+            Assert.Contains("syntax error", rejected.Stdout, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
     }
 
     /// <summary>What the dashboard queries that the scrape lacks: one line each, none when all is there.</summary>
-    private static List<string> Problems(string dashboardJson, Dictionary<string, HashSet<string>> scrape)
+    private static List<string> Problems(List<Query> queries, Dictionary<string, HashSet<string>> scrape)
     {
         var problems = new List<string>();
-        int queries = 0;
-        foreach ((string expression, string? legend) in Queries(JsonDocument.Parse(dashboardJson).RootElement))
+        foreach (Query query in queries)
         {
-            queries++;
-            (IReadOnlySet<string> metrics, IReadOnlySet<string> labels) = PromQlReader.Read(expression);
-            if (metrics.Count == 0)
+            if (query.Error is not null)
             {
-                problems.Add($"{expression}: no metric found in it");
+                problems.Add($"{query.Expr}: {query.Error}");
             }
 
-            problems.AddRange(metrics.Where(m => !scrape.ContainsKey(m)).Select(m => $"{expression}: {m}: not in the scrape"));
-            HashSet<string> known = [.. TargetLabels, .. metrics.Where(scrape.ContainsKey).SelectMany(m => scrape[m])];
-            IEnumerable<string> used = labels.Concat(legend is null ? [] : PromQlReader.LegendLabels(legend));
-            problems.AddRange(used.Where(l => !known.Contains(l)).Distinct().Select(l => $"{expression}: label {l}: no metric it queries has it"));
+            if (query.Metrics.Length == 0)
+            {
+                problems.Add($"{query.Expr}: no metric found in it");
+            }
+
+            problems.AddRange(query.Metrics.Where(m => !scrape.ContainsKey(m)).Select(m => $"{query.Expr}: {m}: not in the scrape"));
+            HashSet<string> known = [.. TargetLabels, .. query.Metrics.Where(scrape.ContainsKey).SelectMany(m => scrape[m])];
+            problems.AddRange(query.Labels.Where(l => !known.Contains(l)).Select(l => $"{query.Expr}: label {l}: no metric it queries has it"));
         }
 
-        if (queries == 0)
+        if (queries.Count == 0)
         {
             problems.Add("the dashboard has no queries");
         }
@@ -109,33 +148,15 @@ public sealed partial class GrafanaDashboardTests
         return problems;
     }
 
-    /// <summary>Every PromQL query: the targets' expr (with their legend) and the query variables' queries.</summary>
-    private static IEnumerable<(string Expression, string? Legend)> Queries(JsonElement element)
+    /// <summary>Every query of a dashboard as Prometheus' grammar reads it (tests/deploy-checks/promql-names.mjs).</summary>
+    private static async Task<List<Query>> QueriesAsync(string dashboard)
     {
-        if (element.ValueKind == JsonValueKind.Array)
-        {
-            return element.EnumerateArray().SelectMany(Queries);
-        }
-
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return [];
-        }
-
-        var found = new List<(string, string?)>();
-        if (element.TryGetProperty("expr", out JsonElement expr))
-        {
-            found.Add((expr.GetString()!, element.TryGetProperty("legendFormat", out JsonElement legend) ? legend.GetString() : null));
-        }
-
-        if (element.TryGetProperty("type", out JsonElement type) && type.GetString() == "query" && element.TryGetProperty("query", out JsonElement query))
-        {
-            found.Add((query.ValueKind == JsonValueKind.Object ? query.GetProperty("query").GetString()! : query.GetString()!, null));
-        }
-
-        found.AddRange(element.EnumerateObject().Where(p => p.Name != "expr").SelectMany(p => Queries(p.Value)));
-        return found;
+        CommandResult result = await DeployChecks.RunAsync("promql-names.mjs", dashboard);
+        Assert.True(result.Stderr.Length == 0, result.Stderr);
+        return JsonSerializer.Deserialize<List<Query>>(result.Stdout, WebJson)!;
     }
+
+    private sealed record Query(string Expr, string[] Metrics, string[] Labels, string? Error);
 
     /// <summary>Metric name → its label names, from a scrape's "name{a="x",b="y"}" keys.</summary>
     private static Dictionary<string, HashSet<string>> Families(Dictionary<string, double> scrape)

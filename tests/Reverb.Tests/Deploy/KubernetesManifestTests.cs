@@ -17,12 +17,16 @@ public sealed class KubernetesManifestTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
+    private static string ManifestFolder => Path.Combine(SystemdUnitTests.DeployFolder, "kubernetes");
+
+    private static string[] ManifestFiles => [.. Directory.GetFiles(ManifestFolder, "*.yaml").Order(StringComparer.Ordinal)];
+
     [SkippableFact]
     public async Task The_manifests_pass_the_Kubernetes_schemas()
     {
-        KubernetesValidator.SkipUnlessNodeIsInstalled();
+        DeployChecks.SkipUnlessNodeIsInstalled();
 
-        CommandResult result = await KubernetesValidator.ValidateAsync([.. KubernetesValidator.Manifests]);
+        CommandResult result = await DeployChecks.RunAsync("k8s-validate.mjs", [.. ManifestFiles]);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         foreach (string kind in (string[])["Deployment/reverb", "Service/reverb", "PodDisruptionBudget/reverb"])
@@ -40,8 +44,8 @@ public sealed class KubernetesManifestTests
     [InlineData("poddisruptionbudget.yaml", "apiVersion: policy/v1", "apiVersion: policy/v9", "no Kubernetes schema for apiVersion 'policy/v9'")]
     public async Task A_broken_copy_of_a_manifest_is_rejected(string manifest, string original, string broken, string error)
     {
-        KubernetesValidator.SkipUnlessNodeIsInstalled();
-        string text = await File.ReadAllTextAsync(Path.Combine(KubernetesValidator.ManifestFolder, manifest));
+        DeployChecks.SkipUnlessNodeIsInstalled();
+        string text = await File.ReadAllTextAsync(Path.Combine(ManifestFolder, manifest));
         Assert.Contains(original, text, StringComparison.Ordinal);
         string folder = Directory.CreateTempSubdirectory("reverb-k8s").FullName;
         try
@@ -49,7 +53,7 @@ public sealed class KubernetesManifestTests
             string copy = Path.Combine(folder, manifest);
             await File.WriteAllTextAsync(copy, ReplaceFirst(text, original, broken));
 
-            CommandResult result = await KubernetesValidator.ValidateAsync(copy);
+            CommandResult result = await DeployChecks.RunAsync("k8s-validate.mjs", copy);
 
             Assert.Equal(1, result.ExitCode);
             Assert.Contains(error, result.Stderr, StringComparison.Ordinal);
@@ -63,7 +67,7 @@ public sealed class KubernetesManifestTests
     [SkippableFact]
     public async Task The_Deployment_probes_drains_and_runs_unprivileged()
     {
-        KubernetesValidator.SkipUnlessNodeIsInstalled();
+        DeployChecks.SkipUnlessNodeIsInstalled();
         Manifests m = await Manifests.LoadAsync();
         JsonElement pod = m.Deployment.Path("spec", "template", "spec");
         JsonElement container = m.Container;
@@ -108,7 +112,7 @@ public sealed class KubernetesManifestTests
     [SkippableFact]
     public async Task The_Service_carries_TCP_and_UDP_7_and_the_selectors_match_the_pods()
     {
-        KubernetesValidator.SkipUnlessNodeIsInstalled();
+        DeployChecks.SkipUnlessNodeIsInstalled();
         Manifests m = await Manifests.LoadAsync();
         int echoPort = int.Parse(m.Env("REVERB_PORT"), CultureInfo.InvariantCulture);
         Assert.True(EnvironmentDefaults.TryParseFlag(m.Env("REVERB_UDP"), out bool udp) && udp, "REVERB_UDP is on");
@@ -141,7 +145,7 @@ public sealed class KubernetesManifestTests
     [SkippableFact]
     public async Task The_containers_configuration_serves_and_answers_the_probes_through_a_drain()
     {
-        KubernetesValidator.SkipUnlessNodeIsInstalled();
+        DeployChecks.SkipUnlessNodeIsInstalled();
         Manifests m = await Manifests.LoadAsync();
         using var control = new ControlDirectory();
         Dictionary<string, string> environment = m.Container.GetProperty("env").EnumerateArray()
@@ -207,8 +211,10 @@ public sealed class KubernetesManifestTests
 
         public static async Task<Manifests> LoadAsync()
         {
-            IReadOnlyList<JsonElement> documents = await KubernetesValidator.DocumentsAsync([.. KubernetesValidator.Manifests]);
-            JsonElement Kind(string kind) => documents.Single(d => d.GetProperty("kind").GetString() == kind);
+            CommandResult result = await DeployChecks.RunAsync("k8s-validate.mjs", ["--json", .. ManifestFiles]);
+            Assert.True(result.ExitCode == 0, result.Stderr);
+            using JsonDocument documents = JsonDocument.Parse(result.Stdout);
+            JsonElement Kind(string kind) => documents.RootElement.EnumerateArray().Select(d => d.GetProperty("object")).Single(o => o.GetProperty("kind").GetString() == kind).Clone();
             return new Manifests(Kind("Deployment"), Kind("Service"), Kind("PodDisruptionBudget"));
         }
 

@@ -1,7 +1,7 @@
 // Validates Kubernetes manifests offline against Kubernetes' OpenAPI schemas, as compiled into the
 // kubernetes-models package: types, required fields, enumerations and formats of every object.
 //
-//   node validate.mjs [--json] FILE...
+//   node k8s-validate.mjs [--json] FILE...
 //
 // Each YAML document of each FILE is checked by the model of its apiVersion and kind. Errors go to
 // standard error, one line each ("FILE: Kind/name: /path must be integer"); the exit code is 1 if
@@ -17,7 +17,7 @@ const args = process.argv.slice(2);
 const json = args[0] === "--json";
 const files = json ? args.slice(1) : args;
 if (files.length === 0) {
-  console.error("usage: node validate.mjs [--json] FILE...");
+  console.error("usage: node k8s-validate.mjs [--json] FILE...");
   process.exit(2);
 }
 
