@@ -32,29 +32,15 @@ public static class DeployChecks
         Assert.True(result.ExitCode == 0, $"npm ci in {Folder} failed:\n{result.Stderr}");
     }
 
-    private static async Task<CommandResult> RunInFolderAsync(string command, string[] arguments)
+    private static Task<CommandResult> RunInFolderAsync(string command, string[] arguments)
     {
-        var start = new ProcessStartInfo(command) { WorkingDirectory = Folder, UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        var start = new ProcessStartInfo(command) { WorkingDirectory = Folder };
         foreach (string argument in arguments)
         {
             start.ArgumentList.Add(argument);
         }
 
-        using var process = Process.Start(start)!;
-        Task<string> stdout = process.StandardOutput.ReadToEndAsync();
-        Task<string> stderr = process.StandardError.ReadToEndAsync();
-        using var cts = new CancellationTokenSource(Timeout);
-        try
-        {
-            await process.WaitForExitAsync(cts.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{command} {string.Join(' ', arguments)} did not finish within {Timeout.TotalMinutes} min");
-        }
-
-        return new CommandResult(process.ExitCode, await stdout, await stderr);
+        return ReverbCommand.RunToEndAsync(start, Timeout);
     }
 
     private static bool OnPath(string command) =>

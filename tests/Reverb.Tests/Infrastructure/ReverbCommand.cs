@@ -44,6 +44,16 @@ public static class ReverbCommand
             start.Environment[name] = value;
         }
 
+        return await RunToEndAsync(start, timeout);
+    }
+
+    /// <summary>Runs any command to completion (bounded; killed with its children past it), its input closed, and returns its exit code and output.</summary>
+    public static async Task<CommandResult> RunToEndAsync(ProcessStartInfo start, TimeSpan timeout)
+    {
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
+        start.RedirectStandardInput = true;
         using var process = Process.Start(start)!;
         process.StandardInput.Close();
         Task<string> stdout = process.StandardOutput.ReadToEndAsync();
@@ -56,7 +66,7 @@ public static class ReverbCommand
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"reverb {string.Join(' ', arguments)} did not exit within {timeout}");
+            throw new TimeoutException($"{start.FileName} {string.Join(' ', start.ArgumentList)} did not exit within {timeout}");
         }
 
         return new CommandResult(process.ExitCode, await stdout, await stderr);
