@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
@@ -16,6 +17,10 @@ namespace Reverb.Tests.Deploy;
 public sealed class KubernetesManifestTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+
+    private const string Unshare = "/usr/bin/unshare";
+    private const string Setpriv = "/usr/bin/setpriv";
+    private const string Nsenter = "/usr/bin/nsenter";
 
     private static string ManifestFolder => Path.Combine(SystemdUnitTests.DeployFolder, "kubernetes");
 
@@ -138,24 +143,49 @@ public sealed class KubernetesManifestTests
     }
 
     /// <summary>
-    /// The container's configuration run for real (on loopback ports of the test's choosing): it serves
-    /// TCP and UDP, the readiness probe's path turns 503 in the drain while the liveness probe's stays 200,
-    /// and reverb exits 0.
+    /// The container's configuration run for real, confined as its securityContext confines it: its user
+    /// and group, no capabilities, no new privileges, the root file system read-only and a fresh tmpfs
+    /// (a medium: Memory emptyDir) at each emptyDir mount. On loopback ports of the test's choosing, it
+    /// serves TCP and UDP; the readiness probe's path turns 503 in the drain while the liveness probe's
+    /// stays 200; reverb exits 0.
     /// </summary>
     [SkippableFact]
-    public async Task The_containers_configuration_serves_and_answers_the_probes_through_a_drain()
+    public async Task The_containers_configuration_serves_confined_and_answers_the_probes_through_a_drain()
     {
         DeployChecks.SkipUnlessNodeIsInstalled();
+        Skip.IfNot(Signals.IsRoot && File.Exists(Unshare) && File.Exists(Setpriv) && File.Exists(Nsenter), "needs root, unshare, setpriv and nsenter (util-linux) to confine reverb as the pod would be");
         Manifests m = await Manifests.LoadAsync();
-        using var control = new ControlDirectory();
+        JsonElement pod = m.Deployment.Path("spec", "template", "spec");
         Dictionary<string, string> environment = m.Container.GetProperty("env").EnumerateArray()
             .ToDictionary(e => e.GetProperty("name").GetString()!, e => e.GetProperty("value").GetString()!);
         environment["REVERB_METRICS"] = "127.0.0.1:0";
-        environment["REVERB_CONTROL_DIR"] = control.Path;
         string readiness = m.Container.Path("readinessProbe", "httpGet", "path").GetString()!;
         string liveness = m.Container.Path("livenessProbe", "httpGet", "path").GetString()!;
+        HashSet<string> emptyDirs = [.. pod.GetProperty("volumes").EnumerateArray().Where(v => v.TryGetProperty("emptyDir", out _)).Select(v => v.GetProperty("name").GetString()!)];
+        string[] tmpfs = [.. m.Container.GetProperty("volumeMounts").EnumerateArray().Where(v => emptyDirs.Contains(v.GetProperty("name").GetString()!)).Select(v => v.GetProperty("mountPath").GetString()!)];
+        Assert.All(tmpfs, path => Assert.Matches("^/[A-Za-z0-9/._-]+$", path));
 
-        await using var server = await ReverbServer.StartAsync(environment);
+        // A mount namespace of its own: what it mounts vanishes with it. Every step execs the next, so the pid is reverb's.
+        string script = string.Concat(["mount -o remount,bind,ro / && ", .. tmpfs.Select(path => $"mount -t tmpfs -o mode=0777,size=1m tmpfs {path} && "), "exec \"$@\""]);
+        string[] asPodUser =
+        [
+            Setpriv, $"--reuid={pod.Path("securityContext", "runAsUser").GetInt32()}", $"--regid={pod.Path("securityContext", "runAsGroup").GetInt32()}",
+            "--clear-groups", "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all", "--",
+            "/usr/bin/env", .. environment.Select(e => $"{e.Key}={e.Value}"),
+        ];
+        string[] confined = [Unshare, "--mount", "--propagation", "private", "--", "/bin/sh", "-c", script, "sh", .. asPodUser];
+
+        ReverbServer server;
+        try
+        {
+            server = await ReverbServer.StartWrappedAsync(confined);
+        }
+        catch (InvalidOperationException e) when (e.Message.Contains("Permission denied", StringComparison.Ordinal) && !e.Message.Contains("reverb:", StringComparison.Ordinal))
+        {
+            throw new SkipException($"the test build is not readable by the pod's user on this machine: {e.Message}");
+        }
+
+        await using var running = server;
         int metricsPort = await MetricsTests.MetricsPortAsync(server);
         using var client = await EchoClient.ConnectAsync(server);
         Assert.Equal("tcp"u8.ToArray(), await client.RoundTripAsync("tcp"u8.ToArray()));
@@ -165,6 +195,17 @@ public sealed class KubernetesManifestTests
         Assert.Equal(int.Parse(environment["REVERB_WORKERS"], CultureInfo.InvariantCulture), server.Children().Count);
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(metricsPort, readiness));
         Assert.Equal(HttpStatusCode.OK, await StatusAsync(metricsPort, liveness));
+
+        // kubectl exec deploy/reverb -- /reverb status: its socket is in the pod's own writable place.
+        ProcessStartInfo status = ReverbCommand.StartInfo(["status"]);
+        string[] inPod = ["-t", server.Pid.ToString(CultureInfo.InvariantCulture), "--mount", "--", .. asPodUser, status.FileName, .. status.ArgumentList];
+        status.FileName = Nsenter;
+        status.ArgumentList.Clear();
+        inPod.ToList().ForEach(status.ArgumentList.Add);
+        CommandResult table = await ReverbCommand.RunToEndAsync(status, Timeout);
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains($"(pid {server.Pid}, model {environment["REVERB_MODEL"]}) serving", table.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("reverb status will not work", server.Log, StringComparison.Ordinal);
 
         int before = server.LineCount;
         server.Signal(Signals.SIGTERM);
