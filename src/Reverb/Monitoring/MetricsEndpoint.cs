@@ -9,8 +9,9 @@ using Reverb.Listening;
 namespace Reverb.Monitoring;
 
 /// <summary>
-/// --metrics HOST:PORT: Prometheus text format at /metrics, and /healthz (200 while serving, 503
-/// while starting or draining) for load balancers and orchestrators. prometheus-net keeps the metrics (a
+/// --metrics HOST:PORT: Prometheus text format at /metrics, /healthz (200 while serving, 503
+/// while starting or draining) for load balancers and orchestrators, and /livez (200 as long as the
+/// endpoint answers, for liveness checks that must not fail during a drain). prometheus-net keeps the metrics (a
 /// registry of our own, no process-wide state) and writes the exposition format; every scrape asks
 /// the running model first, so the figures are as of the scrape.
 /// </summary>
@@ -135,10 +136,12 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
                 }
 
                 break;
-            case MetricsRequestKind.Health:
+            case MetricsRequestKind.Health or MetricsRequestKind.Liveness:
                 // The board's state alone: no model or worker is asked, so a check every second costs nothing.
+                // /livez is 200 in every state: a drain is no reason to restart (Kubernetes' liveness probe).
                 string state = _board.State;
-                await RespondAsync(client, state == "serving" ? "200 OK" : "503 Service Unavailable", "text/plain", Encoding.ASCII.GetBytes(state + "\n"), request.WithBody, cancellationToken).ConfigureAwait(false);
+                bool healthy = state == "serving" || request.Kind == MetricsRequestKind.Liveness;
+                await RespondAsync(client, healthy ? "200 OK" : "503 Service Unavailable", "text/plain", Encoding.ASCII.GetBytes(state + "\n"), request.WithBody, cancellationToken).ConfigureAwait(false);
                 break;
             default:
                 await RespondAsync(client, "404 Not Found", "text/plain", "reverb serves its metrics at /metrics and its health at /healthz\n"u8.ToArray(), request.WithBody, cancellationToken).ConfigureAwait(false);

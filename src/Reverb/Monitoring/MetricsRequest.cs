@@ -22,6 +22,7 @@ internal readonly record struct MetricsRequest(MetricsRequestKind Kind, bool Wit
         {
             "/metrics" or "/metrics/" => MetricsRequestKind.Metrics,
             "/healthz" => MetricsRequestKind.Health,
+            "/livez" => MetricsRequestKind.Liveness,
             _ => MetricsRequestKind.NotFound,
         };
         return new MetricsRequest(kind, parts[0] == "GET");
@@ -34,6 +35,9 @@ internal enum MetricsRequestKind
 
     /// <summary>/healthz: 200 while serving, 503 while starting or draining.</summary>
     Health,
+
+    /// <summary>/livez: 200 whenever the endpoint answers, draining included (an orchestrator's liveness check).</summary>
+    Liveness,
     NotFound,
     BadRequest,
     MethodNotAllowed,

@@ -91,15 +91,21 @@ public sealed class ParserPropertyTests
     [Fact]
     public void Metrics_request_lines_well_formed_ones_are_understood()
     {
-        string[] paths = ["/metrics", "/metrics/", "/", "/other", "/metrics?name[]=x", "/healthz", "/healthz/x"];
+        string[] paths = ["/metrics", "/metrics/", "/", "/other", "/metrics?name[]=x", "/healthz", "/healthz/x", "/livez"];
         Gen.Select(Gen.Bool, Gen.Int[0, paths.Length - 1], Gen.Int[0, 1], Gen.String[Gen.Char.AlphaNumeric, 0, 8])
             .Sample((get, path, minor, query) =>
             {
                 string target = query.Length > 0 && !paths[path].Contains('?', StringComparison.Ordinal) ? $"{paths[path]}?{query}" : paths[path];
                 MetricsRequest request = MetricsRequest.Parse($"{(get ? "GET" : "HEAD")} {target} HTTP/1.{minor}");
                 bool metrics = paths[path] is "/metrics" or "/metrics/" || paths[path].StartsWith("/metrics?", StringComparison.Ordinal);
-                bool health = paths[path] == "/healthz";
-                Assert.Equal(metrics ? MetricsRequestKind.Metrics : health ? MetricsRequestKind.Health : MetricsRequestKind.NotFound, request.Kind);
+                MetricsRequestKind expected = paths[path] switch
+                {
+                    _ when metrics => MetricsRequestKind.Metrics,
+                    "/healthz" => MetricsRequestKind.Health,
+                    "/livez" => MetricsRequestKind.Liveness,
+                    _ => MetricsRequestKind.NotFound,
+                };
+                Assert.Equal(expected, request.Kind);
                 Assert.Equal(get, request.WithBody);
             });
     }

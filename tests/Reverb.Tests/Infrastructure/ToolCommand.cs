@@ -40,6 +40,9 @@ public static class ToolCommand
     public static async Task<CommandResult> RunAsync(ProcessStartInfo start, TimeSpan timeout)
     {
         ArgumentNullException.ThrowIfNull(start);
+        start.UseShellExecute = false;
+        start.RedirectStandardOutput = true;
+        start.RedirectStandardError = true;
         using var process = Process.Start(start)!;
         if (start.RedirectStandardInput)
         {
