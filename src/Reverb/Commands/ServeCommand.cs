@@ -143,14 +143,19 @@ internal static class ServeCommand
             return await RunInetdAsync(settings).ConfigureAwait(false);
         }
 
+        // What an upgrade (SIGUSR2) needs to start this master again, taken before anything changes it.
+        ReverbSelf self = ReverbSelf.AsStarted();
+        Dictionary<string, string> systemd = SystemdVariables();
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
-        using var signals = new ShutdownSignals(logger: logger);
+        var serveControl = new ServeControl();
+        using var signals = new ShutdownSignals(logger: logger, reload: () => Reload(serveControl, settings.Model, logger));
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
-        if (listeners is not null)
+        using UpgradeSuccessor? successor = UpgradeSuccessor.Take(logger);
+        IReadOnlyList<System.Net.Sockets.Socket>? listeners = successor?.Listeners ?? SocketActivation.TakeListeners();
+        if (listeners is not null && successor is null)
         {
             logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
         }
@@ -159,7 +164,7 @@ internal static class ServeCommand
         listeners ??= ServerListener.ListenAll(
             [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
         // UDP binds beside the listeners before the model reports "listening on", and stops with the shutdown signal.
-        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token) : null;
+        UdpEchoServer? udp = settings.UdpRate is { } rate ? UdpEchoServer.Start(listeners, rate, logger, signals.Token, successor?.Udp) : null;
         var board = new StatusBoard(
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
@@ -172,10 +177,15 @@ internal static class ServeCommand
         {
             board.Draining();
             notifier?.Stopping();
+            if (serveControl.HandingOver)
+            {
+                return;
+            }
+
             logger.LogInformation(
                 "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
         });
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies, serveControl);
 
         IServerModel model = settings.Model switch
         {
@@ -187,6 +197,22 @@ internal static class ServeCommand
 
         MetricsEndpoint? metrics = null;
         ControlSocket? control = null;
+        int port = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? first.Port : 0;
+        await using var upgrade = new MasterUpgrade(
+            self,
+            Environment.GetCommandLineArgs()[1..],
+            systemd,
+            () => [.. listeners, .. udp?.Sockets ?? []],
+            newMaster =>
+            {
+                control?.Release();
+                notifier?.HandOver(newMaster);
+                serveControl.HandOver();
+                signals.HandOver("upgrade");
+            },
+            logger,
+            signals.Token);
+        Task takeover = Task.CompletedTask;
         try
         {
             metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
@@ -195,14 +221,23 @@ internal static class ServeCommand
                 logger.LogInformation("metrics on {Url}", metrics.Url);
             }
 
-            control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
+            if (successor is null)
+            {
+                control = port > 0 ? ControlSocket.TryStart(port, board, logger) : null;
+            }
+            else
+            {
+                // The old master answers on the status socket until it has handed over; then this one takes its path.
+                takeover = TakeOverAsync(successor, board, port, logger, taken => control = taken, signals.Token);
+            }
+
             Task serving = model.RunAsync(context, signals.Token);
             if (await Task.WhenAny(serving, signals.StopNow).ConfigureAwait(false) != serving)
             {
                 // The drain is abandoned: its clients and workers go now.
                 string second = await signals.StopNow.ConfigureAwait(false);
                 logger.LogWarning("second {Signal} during the drain: stopping now", second);
-                ChildProcesses.KillAll();
+                ChildProcesses.KillAll(spare: upgrade.HandedOverTo);
                 return ShutdownSignals.ExitCodeFor(second);
             }
 
@@ -214,6 +249,7 @@ internal static class ServeCommand
         }
         finally
         {
+            await takeover.ConfigureAwait(false);
             if (udp is not null)
             {
                 await udp.DisposeAsync().ConfigureAwait(false);
@@ -230,8 +266,61 @@ internal static class ServeCommand
             }
         }
 
+        if (upgrade.HandedOverTo != 0)
+        {
+            UpgradeLog.OldMasterDone(logger, Environment.ProcessId, upgrade.HandedOverTo);
+            return ExitCodes.Ok;
+        }
+
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>SIGHUP: the model replaces its processes, or says why it does not.</summary>
+    private static void Reload(ServeControl control, ServerModelKind model, ILogger logger)
+    {
+        if (model is ServerModelKind.Threads or ServerModelKind.Async)
+        {
+            Supervision.ReloadLog.Nothing(logger, model.ToString().ToLowerInvariant());
+        }
+        else if (control.RequestReload() is null)
+        {
+            Supervision.ReloadLog.NotNow(logger, "the model is not serving yet");
+        }
+    }
+
+    /// <summary>NOTIFY_SOCKET and WATCHDOG_USEC as systemd gave them (the notifier removes them): an upgraded master needs them again.</summary>
+    private static Dictionary<string, string> SystemdVariables()
+    {
+        var variables = new Dictionary<string, string>();
+        foreach (string name in (string[])["NOTIFY_SOCKET", "WATCHDOG_USEC"])
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                variables[name] = value;
+            }
+        }
+
+        return variables;
+    }
+
+    /// <summary>An upgraded master: once it serves, tells the old master, then takes over the status socket's path.</summary>
+    private static async Task TakeOverAsync(UpgradeSuccessor successor, StatusBoard board, int port, ILogger logger, Action<ControlSocket?> taken, CancellationToken stop)
+    {
+        try
+        {
+            await board.Serving.WaitAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        await successor.HandOverAsync(logger, stop).ConfigureAwait(false);
+        if (!stop.IsCancellationRequested && port > 0)
+        {
+            taken(ControlSocket.TryStart(port, board, logger, takeOver: true));
+        }
     }
 
     private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)

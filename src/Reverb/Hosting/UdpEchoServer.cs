@@ -46,12 +46,13 @@ internal sealed class UdpEchoServer : IAsyncDisposable
     /// Binds a UDP socket beside every TCP listener (same address, port and dual-stack setting) and
     /// starts echoing until <paramref name="stop"/> is cancelled or the server is disposed.
     /// </summary>
-    public static UdpEchoServer Start(IReadOnlyList<Socket> tcpListeners, int ratePerSecond, ILogger logger, CancellationToken stop)
+    /// <param name="inherited">UDP sockets bound already (handed over by the master this one upgrades): used instead.</param>
+    public static UdpEchoServer Start(IReadOnlyList<Socket> tcpListeners, int ratePerSecond, ILogger logger, CancellationToken stop, IReadOnlyList<Socket>? inherited = null)
     {
-        var sockets = new List<Socket>();
+        var sockets = new List<Socket>(inherited ?? []);
         try
         {
-            foreach (Socket listener in tcpListeners)
+            foreach (Socket listener in sockets.Count > 0 ? [] : tcpListeners)
             {
                 if (listener.LocalEndPoint is IPEndPoint endpoint)
                 {
@@ -83,6 +84,9 @@ internal sealed class UdpEchoServer : IAsyncDisposable
     }
 
     public long Echoed => Interlocked.Read(ref _echoed);
+
+    /// <summary>The bound UDP sockets, for an upgrade to hand to the new master.</summary>
+    public IReadOnlyList<Socket> Sockets => _sockets;
 
     public long Refused => _refusals.Total;
 

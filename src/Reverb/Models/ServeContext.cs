@@ -17,6 +17,7 @@ namespace Reverb.Models;
 /// and a prefix length (<see cref="Proxy.CidrRange.WriteNetwork"/>, <see cref="Proxy.CidrRange.PrefixLength"/>)
 /// for code that must not allocate.
 /// </param>
+/// <param name="Control">Reload and upgrade requests from the master's signals; null: none.</param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -32,8 +33,12 @@ internal sealed record ServeContext(
     StatusBoard Status,
     ILogger Logger,
     TimeSpan? ProxyTimeout = null,
-    Proxy.TrustedProxies? TrustedProxies = null)
+    Proxy.TrustedProxies? TrustedProxies = null,
+    ServeControl? Control = null)
 {
+    /// <summary>How long clients may take once the model stops: the drain timeout, or no limit when handing over to a new master.</summary>
+    public TimeSpan? StopDrain => Control?.HandingOver == true ? null : DrainTimeout;
+
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)
     {

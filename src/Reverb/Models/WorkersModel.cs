@@ -23,6 +23,7 @@ internal sealed class WorkersModel : IServerModel
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(group);
             context.ReportListening("workers", $"{context.Workers} workers: {string.Join(", ", group.Pids())}");
+            context.Control?.OnReload(group.RequestReload);
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -31,7 +32,7 @@ internal sealed class WorkersModel : IServerModel
         finally
         {
             context.Status.Draining();
-            await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
+            await group.StopAsync(context.StopDrain).ConfigureAwait(false);
             group.CloseOwnListeners();
             context.CloseListeners();
         }

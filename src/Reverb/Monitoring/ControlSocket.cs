@@ -15,6 +15,7 @@ internal sealed class ControlSocket : IAsyncDisposable
 
     private readonly RequestListener _requests;
     private readonly string _path;
+    private int _released;
 
     private ControlSocket(Socket listener, string path, StatusBoard board, ILogger logger)
     {
@@ -29,7 +30,11 @@ internal sealed class ControlSocket : IAsyncDisposable
     }
 
     /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
-    public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger)
+    /// <param name="takeOver">
+    /// An upgraded master takes the path from the master it replaces, which still answers there: the
+    /// socket is bound beside it and renamed over it, so <c>reverb status</c> always finds one.
+    /// </param>
+    public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger, bool takeOver = false)
     {
         string path;
         try
@@ -43,7 +48,7 @@ internal sealed class ControlSocket : IAsyncDisposable
             return null;
         }
 
-        if (File.Exists(path) && IsAnswered(path))
+        if (!takeOver && File.Exists(path) && IsAnswered(path))
         {
             logger.LogWarning("reverb status will not work for this server: another one answers on {Path}", path);
             return null;
@@ -53,10 +58,15 @@ internal sealed class ControlSocket : IAsyncDisposable
         try
         {
             // A socket left by a server that died is stale: replace it.
-            File.Delete(path);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            string bound = takeOver ? $"{path}.{Environment.ProcessId}" : path;
+            File.Delete(bound);
+            listener.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(16);
+            if (takeOver)
+            {
+                File.Move(bound, path, overwrite: true);
+            }
         }
         catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
         {
@@ -69,9 +79,17 @@ internal sealed class ControlSocket : IAsyncDisposable
         return new ControlSocket(listener, path, board, logger);
     }
 
+    /// <summary>A new master has taken (or is about to take) the path: it is no longer this one's to remove.</summary>
+    public void Release() => Volatile.Write(ref _released, 1);
+
     public async ValueTask DisposeAsync()
     {
         await _requests.DisposeAsync().ConfigureAwait(false);
+        if (Volatile.Read(ref _released) == 1)
+        {
+            return;
+        }
+
         try
         {
             File.Delete(_path);

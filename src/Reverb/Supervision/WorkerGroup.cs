@@ -12,7 +12,7 @@ namespace Reverb.Supervision;
 /// Replacements back off (<see cref="RestartBackoff"/>): a worker that keeps dying at start, or
 /// cannot be launched at all, is retried after a growing delay, with a few log lines, not a flood.
 /// </summary>
-internal sealed class WorkerGroup : IStatusSource
+internal sealed partial class WorkerGroup : IStatusSource
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -92,7 +92,8 @@ internal sealed class WorkerGroup : IStatusSource
         }
     }
 
-    public async Task StopAsync(TimeSpan drain)
+    /// <param name="drain">How long clients may take; null: retire every worker (an upgrade's handover), no deadline.</param>
+    public async Task StopAsync(TimeSpan? drain)
     {
         lock (_gate)
         {
@@ -111,7 +112,19 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         await Task.WhenAll(restarts).ConfigureAwait(false);
-        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+        await _reload.ConfigureAwait(false);
+        if (drain is { } limit)
+        {
+            await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, limit, _logger).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (WorkerHandle worker in LiveWorkers())
+        {
+            worker.Channel.Send(ChannelMessage.Retire());
+        }
+
+        await _allExited.Task.ConfigureAwait(false);
     }
 
     private WorkerHandle[] LiveWorkers()
@@ -125,14 +138,17 @@ internal sealed class WorkerGroup : IStatusSource
     /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
     public void CloseOwnListeners() => _siblings.ForEach(s => s.Dispose());
 
-    private void StartWorker(int slot)
+    /// <summary>Starts a worker for <paramref name="slot"/>; null when it could not be launched (a retry is scheduled).</summary>
+    private WorkerHandle? StartWorker(int slot)
     {
         long started = Stopwatch.GetTimestamp();
         if (_launcher.TryLaunch(_settings, _logger, slot, out string? failure) is not { } worker)
         {
             RestartLater(slot, TimeSpan.Zero, $"cannot start a worker process: {failure}");
-            return;
+            return null;
         }
+
+        _readiness[worker] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         lock (_gate)
         {
@@ -152,6 +168,7 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         _ = MonitorAsync(worker, started);
+        return worker;
     }
 
     /// <summary>
@@ -215,6 +232,11 @@ internal sealed class WorkerGroup : IStatusSource
             switch (message.Type)
             {
                 case ChannelMessageType.Ready:
+                    if (_readiness.TryGetValue(worker, out TaskCompletionSource? ready))
+                    {
+                        ready.TrySetResult();
+                    }
+
                     if (Interlocked.Increment(ref _ready) >= _size)
                     {
                         _allReady.TrySetResult();
@@ -237,8 +259,11 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         bool stopping;
+        bool retired;
+        _readiness.TryRemove(worker, out _);
         lock (_gate)
         {
+            retired = _retiring.Remove(worker);
             _workers.Remove(worker);
             _departed += worker.LastTotals with { Active = 0 };
             stopping = _stopping || _stopRequested.IsCancellationRequested;
@@ -248,7 +273,11 @@ internal sealed class WorkerGroup : IStatusSource
             }
         }
 
-        if (!stopping)
+        if (retired && !stopping)
+        {
+            ReloadLog.Retired(_logger, "worker", worker.Pid, ExitDescription.Of(worker.Process));
+        }
+        else if (!stopping)
         {
             Interlocked.Increment(ref _crashes);
             string how = worker.KilledBecause is { } why ? $"killed by the master: {why}" : ExitDescription.Of(worker.Process);
@@ -282,7 +311,7 @@ internal sealed class WorkerGroup : IStatusSource
         {
             WorkerReport? report = reports[i];
             totals += report?.Totals ?? workers[i].LastTotals;
-            string state = report is null ? "not answering" : "serving";
+            string state = report is null ? "not answering" : IsRetiring(workers[i]) ? "retiring" : "serving";
             processes.Add(new ProcessStatus(workers[i].Pid, Environment.ProcessId, "worker", state, report?.Clients ?? []));
         }
 

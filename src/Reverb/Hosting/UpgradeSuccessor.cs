@@ -1,0 +1,111 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Microsoft.Extensions.Logging;
+using Reverb.Commands;
+using Reverb.Interop;
+
+namespace Reverb.Hosting;
+
+/// <summary>
+/// The new master's side of an upgrade: the listening sockets (TCP and UDP) its predecessor handed
+/// down, and the channel to tell it when this master serves.
+/// </summary>
+/// <remarks>
+/// Variables of reverb's own, not systemd's LISTEN_FDS: sd_listen_fds(3) wants LISTEN_PID to be the
+/// new process's pid, which the old master cannot know before the exec (.NET's Process.Start forks
+/// and execs in one call), and socket activation takes TCP listeners from descriptor 3 on, while an
+/// upgrade hands down descriptors wherever they are, and UDP sockets as well. Each descriptor says
+/// itself what it is (SO_TYPE), so one list serves.
+/// </remarks>
+internal sealed class UpgradeSuccessor : IDisposable
+{
+    /// <summary>The inherited sockets' descriptors, separated by commas.</summary>
+    public const string SocketsVariable = "REVERB_UPGRADE_FDS";
+
+    /// <summary>The descriptor of this master's end of the <see cref="UpgradeChannel"/>.</summary>
+    public const string ChannelVariable = "REVERB_UPGRADE_CHANNEL";
+
+    /// <summary>How long the new master waits for the old one to confirm the handover before it takes the status socket anyway.</summary>
+    private static readonly TimeSpan HandoverTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly UpgradeChannel _channel;
+
+    private UpgradeSuccessor(IReadOnlyList<Socket> listeners, IReadOnlyList<Socket> udp, UpgradeChannel channel, int from)
+    {
+        Listeners = listeners;
+        Udp = udp;
+        _channel = channel;
+        From = from;
+    }
+
+    public IReadOnlyList<Socket> Listeners { get; }
+
+    public IReadOnlyList<Socket> Udp { get; }
+
+    /// <summary>The old master's pid.</summary>
+    public int From { get; }
+
+    /// <summary>The sockets handed down by an upgrading master, or null when this master was not started by one.</summary>
+    public static UpgradeSuccessor? Take(ILogger logger)
+    {
+        string? sockets = Environment.GetEnvironmentVariable(SocketsVariable);
+        string? channel = Environment.GetEnvironmentVariable(ChannelVariable);
+        Environment.SetEnvironmentVariable(SocketsVariable, null);
+        Environment.SetEnvironmentVariable(ChannelVariable, null);
+        if (sockets is null || channel is null)
+        {
+            return null;
+        }
+
+        int[] fds = [.. sockets.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Descriptor)];
+        var listeners = new List<Socket>();
+        var udp = new List<Socket>();
+        foreach (int fd in fds)
+        {
+            // Not for the forking process or the workers: they get what they need explicitly.
+            UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
+            var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
+            (socket.SocketType == SocketType.Dgram ? udp : listeners).Add(socket);
+        }
+
+        int channelFd = Descriptor(channel);
+        UnixChannelSocket.SetCloseOnExec(channelFd, enabled: true);
+        if (listeners.Count == 0)
+        {
+            throw new CliException($"upgrade: {SocketsVariable}='{sockets}' names no listening TCP socket");
+        }
+
+        int from = Libc.getppid();
+        UpgradeLog.Inherited(logger, listeners.Count, udp.Count, from);
+        return new UpgradeSuccessor(listeners, udp, new UpgradeChannel(channelFd), from);
+    }
+
+    /// <summary>
+    /// Tells the old master this one serves, and waits (bounded) until it has stopped accepting and
+    /// given up its status socket: true when it confirmed, false when it did not in time or has gone.
+    /// </summary>
+    public async Task<bool> HandOverAsync(ILogger logger, CancellationToken cancellationToken)
+    {
+        _channel.Send(UpgradeChannel.Ready);
+        string? answer = await _channel.ReceiveAsync(HandoverTimeout, cancellationToken).ConfigureAwait(false);
+        if (answer == UpgradeChannel.Go)
+        {
+            UpgradeLog.TookOver(logger, From, Environment.ProcessId);
+            return true;
+        }
+
+        if (!cancellationToken.IsCancellationRequested)
+        {
+            UpgradeLog.NoHandover(logger, From, HandoverTimeout.TotalSeconds, answer is null ? "no answer, or it has gone" : $"it said '{answer}'");
+        }
+
+        return false;
+    }
+
+    public void Dispose() => _channel.Dispose();
+
+    private static int Descriptor(string text) =>
+        int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2
+            ? fd
+            : throw new CliException($"upgrade: '{text}' is not a file descriptor");
+}
