@@ -148,12 +148,12 @@ internal static class ServeCommand
         Dictionary<string, string> systemd = SystemdVariables();
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
-        var serveControl = new ServeControl();
+        using UpgradeSuccessor? successor = UpgradeSuccessor.Take(logger);
+        var serveControl = new ServeControl { InheritedQueues = successor?.Queues ?? [] };
         using var signals = new ShutdownSignals(logger: logger, reload: () => Reload(serveControl, settings.Model, logger));
         ulong descriptors = Interop.DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        using UpgradeSuccessor? successor = UpgradeSuccessor.Take(logger);
         IReadOnlyList<System.Net.Sockets.Socket>? listeners = successor?.Listeners ?? SocketActivation.TakeListeners();
         if (listeners is not null && successor is null)
         {
@@ -202,10 +202,15 @@ internal static class ServeCommand
             self,
             Environment.GetCommandLineArgs()[1..],
             systemd,
-            () => [.. listeners, .. udp?.Sockets ?? []],
-            newMaster =>
+            () => [.. listeners, .. serveControl.OwnQueues(), .. udp?.Sockets ?? []],
+            async newMaster =>
             {
-                control?.Release();
+                // Closed (and its path removed) before the new master is told to take the path.
+                if (Interlocked.Exchange(ref control, null) is { } own)
+                {
+                    await own.DisposeAsync().ConfigureAwait(false);
+                }
+
                 notifier?.HandOver(newMaster);
                 serveControl.HandOver();
                 signals.HandOver("upgrade");

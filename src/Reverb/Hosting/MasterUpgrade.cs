@@ -29,7 +29,7 @@ internal sealed class MasterUpgrade : IAsyncDisposable
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly Func<IReadOnlyList<Socket>> _sockets;
-    private readonly Action<int> _handOver;
+    private readonly Func<int, Task> _handOver;
     private readonly ILogger _logger;
     private readonly CancellationToken _stop;
     private readonly Lock _gate = new();
@@ -42,8 +42,8 @@ internal sealed class MasterUpgrade : IAsyncDisposable
     /// <param name="arguments">This master's arguments, given to the new one.</param>
     /// <param name="environment">Variables to give the new master back (NOTIFY_SOCKET, read and removed at start).</param>
     /// <param name="sockets">The listening sockets to hand down, TCP and UDP.</param>
-    /// <param name="handOver">Called with the new master's pid once it serves: stop accepting.</param>
-    public MasterUpgrade(ReverbSelf self, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, Func<IReadOnlyList<Socket>> sockets, Action<int> handOver, ILogger logger, CancellationToken stop)
+    /// <param name="handOver">Called with the new master's pid once it serves: give up the status socket, stop accepting.</param>
+    public MasterUpgrade(ReverbSelf self, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, Func<IReadOnlyList<Socket>> sockets, Func<int, Task> handOver, ILogger logger, CancellationToken stop)
     {
         _self = self;
         _arguments = arguments;
@@ -76,7 +76,7 @@ internal sealed class MasterUpgrade : IAsyncDisposable
         lock (_gate)
         {
             string? refusal = HandedOverTo != 0 ? $"this master has handed over to master {HandedOverTo} already"
-                : !_attempt.IsCompleted ? $"an upgrade is already in progress (new master {Volatile.Read(ref _starting)})"
+                : !_attempt.IsCompleted ? $"an upgrade is already in progress ({(Volatile.Read(ref _starting) is > 0 and int pid ? $"new master {pid}" : "starting a new master")})"
                 : _stop.IsCancellationRequested ? "the server is stopping"
                 : null;
             if (refusal is not null)
@@ -114,7 +114,7 @@ internal sealed class MasterUpgrade : IAsyncDisposable
             {
                 Volatile.Write(ref _handedOverTo, process.Id);
                 UpgradeLog.Ready(_logger, process.Id, Environment.ProcessId);
-                _handOver(process.Id);
+                await _handOver(process.Id).ConfigureAwait(false);
                 channel.Send(UpgradeChannel.Go);
                 return;
             }

@@ -30,15 +30,20 @@ internal sealed class UpgradeSuccessor : IDisposable
 
     private readonly UpgradeChannel _channel;
 
-    private UpgradeSuccessor(IReadOnlyList<Socket> listeners, IReadOnlyList<Socket> udp, UpgradeChannel channel, int from)
+    private UpgradeSuccessor(IReadOnlyList<Socket> listeners, IReadOnlyList<Socket> queues, IReadOnlyList<Socket> udp, UpgradeChannel channel, int from)
     {
         Listeners = listeners;
+        Queues = queues;
         Udp = udp;
         _channel = channel;
         From = from;
     }
 
+    /// <summary>One listening socket per address: the first handed down for it.</summary>
     public IReadOnlyList<Socket> Listeners { get; }
+
+    /// <summary>Further listening sockets on an address already listed (the workers' own SO_REUSEPORT queues).</summary>
+    public IReadOnlyList<Socket> Queues { get; }
 
     public IReadOnlyList<Socket> Udp { get; }
 
@@ -59,13 +64,17 @@ internal sealed class UpgradeSuccessor : IDisposable
 
         int[] fds = [.. sockets.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(Descriptor)];
         var listeners = new List<Socket>();
+        var queues = new List<Socket>();
         var udp = new List<Socket>();
         foreach (int fd in fds)
         {
             // Not for the forking process or the workers: they get what they need explicitly.
             UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
             var socket = new Socket(new SafeSocketHandle(fd, ownsHandle: true));
-            (socket.SocketType == SocketType.Dgram ? udp : listeners).Add(socket);
+            List<Socket> kind = socket.SocketType == SocketType.Dgram ? udp
+                : listeners.Any(l => Equals(l.LocalEndPoint, socket.LocalEndPoint)) ? queues
+                : listeners;
+            kind.Add(socket);
         }
 
         int channelFd = Descriptor(channel);
@@ -76,8 +85,8 @@ internal sealed class UpgradeSuccessor : IDisposable
         }
 
         int from = Libc.getppid();
-        UpgradeLog.Inherited(logger, listeners.Count, udp.Count, from);
-        return new UpgradeSuccessor(listeners, udp, new UpgradeChannel(channelFd), from);
+        UpgradeLog.Inherited(logger, listeners.Count + queues.Count, udp.Count, from);
+        return new UpgradeSuccessor(listeners, queues, udp, new UpgradeChannel(channelFd), from);
     }
 
     /// <summary>

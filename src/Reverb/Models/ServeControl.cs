@@ -1,3 +1,5 @@
+using System.Net.Sockets;
+
 namespace Reverb.Models;
 
 /// <summary>
@@ -8,7 +10,20 @@ namespace Reverb.Models;
 internal sealed class ServeControl
 {
     private Func<bool>? _reload;
+    private Func<IReadOnlyList<Socket>>? _ownQueues;
     private int _handingOver;
+
+    /// <summary>
+    /// Listening sockets of the workers' own accept queues (SO_REUSEPORT siblings) that the master
+    /// this one upgrades handed down: the workers model takes them for its places instead of opening
+    /// new ones, so no connection waits in a queue that nobody will accept from.
+    /// </summary>
+    public IReadOnlyList<Socket> InheritedQueues { get; init; } = [];
+
+    /// <summary>The model's own extra listening sockets (the workers' queues), for an upgrade to hand down.</summary>
+    public void OnHandDown(Func<IReadOnlyList<Socket>> ownQueues) => Volatile.Write(ref _ownQueues, ownQueues);
+
+    public IReadOnlyList<Socket> OwnQueues() => Volatile.Read(ref _ownQueues)?.Invoke() ?? [];
 
     /// <summary>The stop that follows is an upgrade's handover, not a shutdown.</summary>
     public bool HandingOver => Volatile.Read(ref _handingOver) == 1;

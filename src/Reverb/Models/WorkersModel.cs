@@ -17,13 +17,14 @@ internal sealed class WorkersModel : IServerModel
         var settings = new WorkerSettings(WorkerRole.Multiplex, context.Echo, context.ProxyProtocol, perWorker, context.DrainTimeout, context.LogLevel, context.LogFormat, context.MaxPerSource, context.ProxyTimeout, context.TrustedProxies?.Ranges ?? []);
         bool ownQueues = context.Listeners.All(Hosting.ServerListener.HasReusePort);
         Monitoring.SourceLimit? perSource = context.NewSourceLimit();
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop, context.Control?.InheritedQueues);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(group);
             context.ReportListening("workers", $"{context.Workers} workers: {string.Join(", ", group.Pids())}");
             context.Control?.OnReload(group.RequestReload);
+            context.Control?.OnHandDown(() => group.OwnListeners);
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)

@@ -15,7 +15,6 @@ internal sealed class ControlSocket : IAsyncDisposable
 
     private readonly RequestListener _requests;
     private readonly string _path;
-    private int _released;
 
     private ControlSocket(Socket listener, string path, StatusBoard board, ILogger logger)
     {
@@ -31,8 +30,8 @@ internal sealed class ControlSocket : IAsyncDisposable
 
     /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
     /// <param name="takeOver">
-    /// An upgraded master takes the path from the master it replaces, which still answers there: the
-    /// socket is bound beside it and renamed over it, so <c>reverb status</c> always finds one.
+    /// An upgraded master takes the path from the master it replaces (which has closed its own by then,
+    /// or has gone without): bound beside it and renamed over whatever is left there.
     /// </param>
     public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger, bool takeOver = false)
     {
@@ -79,17 +78,9 @@ internal sealed class ControlSocket : IAsyncDisposable
         return new ControlSocket(listener, path, board, logger);
     }
 
-    /// <summary>A new master has taken (or is about to take) the path: it is no longer this one's to remove.</summary>
-    public void Release() => Volatile.Write(ref _released, 1);
-
     public async ValueTask DisposeAsync()
     {
         await _requests.DisposeAsync().ConfigureAwait(false);
-        if (Volatile.Read(ref _released) == 1)
-        {
-            return;
-        }
-
         try
         {
             File.Delete(_path);

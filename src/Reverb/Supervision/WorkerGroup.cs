@@ -43,8 +43,10 @@ internal sealed partial class WorkerGroup : IStatusSource
     /// worker's queue survives for its replacement. Otherwise all workers share the listeners.
     /// </param>
     /// <param name="perSource">--max-conns-per-source, counted here across every worker; null: no limit.</param>
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested)
+    /// <param name="inheritedQueues">Sockets of own queues handed down by the master this one upgrades: used first, any left over closed.</param>
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested, IReadOnlyList<Socket>? inheritedQueues = null)
     {
+        var inherited = new List<Socket>(inheritedQueues ?? []);
         _perSource = perSource;
         _slotListeners = new IReadOnlyList<Socket>[size];
         for (int slot = 0; slot < size; slot++)
@@ -55,10 +57,12 @@ internal sealed partial class WorkerGroup : IStatusSource
                 continue;
             }
 
-            Socket[] own = [.. listeners.Select(l => Hosting.ServerListener.Sibling(l, backlog))];
+            Socket[] own = [.. listeners.Select(l => TakeInherited(inherited, l) ?? Hosting.ServerListener.Sibling(l, backlog))];
             _siblings.AddRange(own);
             _slotListeners[slot] = own;
         }
+
+        inherited.ForEach(s => s.Dispose());
 
         _stopRequested = stopRequested;
         _launcher = launcher;
@@ -133,6 +137,22 @@ internal sealed partial class WorkerGroup : IStatusSource
         {
             return [.. _workers];
         }
+    }
+
+    /// <summary>The sockets this group added for its workers' own queues (an upgrade hands them down).</summary>
+    public IReadOnlyList<Socket> OwnListeners => _siblings;
+
+    private static Socket? TakeInherited(List<Socket> inherited, Socket listener)
+    {
+        int index = inherited.FindIndex(s => Equals(s.LocalEndPoint, listener.LocalEndPoint));
+        if (index < 0)
+        {
+            return null;
+        }
+
+        Socket socket = inherited[index];
+        inherited.RemoveAt(index);
+        return socket;
     }
 
     /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
