@@ -203,12 +203,20 @@ internal static class ServeCommand
             Environment.GetCommandLineArgs()[1..],
             systemd,
             () => [.. listeners, .. serveControl.OwnQueues(), .. udp?.Sockets ?? []],
+            () => metrics?.Listener,
+            board.Serving,
             async newMaster =>
             {
                 // Closed (and its path removed) before the new master is told to take the path.
                 if (Interlocked.Exchange(ref control, null) is { } own)
                 {
                     await own.DisposeAsync().ConfigureAwait(false);
+                }
+
+                // Scrapes go to the new master alone (the listening socket stays open there).
+                if (Interlocked.Exchange(ref metrics, null) is { } scraped)
+                {
+                    await scraped.DisposeAsync().ConfigureAwait(false);
                 }
 
                 notifier?.HandOver(newMaster);
@@ -220,7 +228,7 @@ internal static class ServeCommand
         Task takeover = Task.CompletedTask;
         try
         {
-            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
+            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger, successor?.Metrics) : null;
             if (metrics is not null)
             {
                 logger.LogInformation("metrics on {Url}", metrics.Url);
@@ -328,11 +336,11 @@ internal static class ServeCommand
         }
     }
 
-    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)
+    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger, System.Net.Sockets.Socket? inherited)
     {
         try
         {
-            return MetricsEndpoint.Start(where, board, udp, logger);
+            return MetricsEndpoint.Start(where, board, udp, logger, inherited);
         }
         catch (Exception ex) when (ex is ArgumentException or CliException)
         {

@@ -29,6 +29,8 @@ internal sealed class MasterUpgrade : IAsyncDisposable
     private readonly IReadOnlyList<string> _arguments;
     private readonly IReadOnlyDictionary<string, string> _environment;
     private readonly Func<IReadOnlyList<Socket>> _sockets;
+    private readonly Func<Socket?> _metrics;
+    private readonly Task _serving;
     private readonly Func<int, Task> _handOver;
     private readonly ILogger _logger;
     private readonly CancellationToken _stop;
@@ -42,9 +44,13 @@ internal sealed class MasterUpgrade : IAsyncDisposable
     /// <param name="arguments">This master's arguments, given to the new one.</param>
     /// <param name="environment">Variables to give the new master back (NOTIFY_SOCKET, read and removed at start).</param>
     /// <param name="sockets">The listening sockets to hand down, TCP and UDP.</param>
+    /// <param name="metrics">The metrics endpoint's listening socket, handed down too; null without one.</param>
+    /// <param name="serving">Completes once this master serves: before, there is nothing to hand over.</param>
     /// <param name="handOver">Called with the new master's pid once it serves: give up the status socket, stop accepting.</param>
-    public MasterUpgrade(ReverbSelf self, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, Func<IReadOnlyList<Socket>> sockets, Func<int, Task> handOver, ILogger logger, CancellationToken stop)
+    public MasterUpgrade(ReverbSelf self, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string> environment, Func<IReadOnlyList<Socket>> sockets, Func<Socket?> metrics, Task serving, Func<int, Task> handOver, ILogger logger, CancellationToken stop)
     {
+        _serving = serving;
+        _metrics = metrics;
         _self = self;
         _arguments = arguments;
         _environment = environment;
@@ -78,6 +84,7 @@ internal sealed class MasterUpgrade : IAsyncDisposable
             string? refusal = HandedOverTo != 0 ? $"this master has handed over to master {HandedOverTo} already"
                 : !_attempt.IsCompleted ? $"an upgrade is already in progress ({(Volatile.Read(ref _starting) is > 0 and int pid ? $"new master {pid}" : "starting a new master")})"
                 : _stop.IsCancellationRequested ? "the server is stopping"
+                : !_serving.IsCompleted ? "the server is not serving yet"
                 : null;
             if (refusal is not null)
             {
@@ -98,7 +105,7 @@ internal sealed class MasterUpgrade : IAsyncDisposable
         Process process;
         try
         {
-            process = Start(sockets, theirs);
+            process = Start(sockets, _metrics(), theirs);
         }
         catch (Exception ex) when (ex is Win32Exception or InvalidOperationException)
         {
@@ -132,12 +139,13 @@ internal sealed class MasterUpgrade : IAsyncDisposable
     }
 
     /// <summary>Starts the new master with the sockets and its end of the channel inherited (close-on-exec cleared only meanwhile).</summary>
-    private Process Start(IReadOnlyList<Socket> sockets, int channel)
+    private Process Start(IReadOnlyList<Socket> sockets, Socket? metrics, int channel)
     {
         int[] inherited = [.. sockets.Select(s => (int)s.SafeHandle.DangerousGetHandle())];
+        int metricsFd = metrics is null ? -1 : (int)metrics.SafeHandle.DangerousGetHandle();
         try
         {
-            foreach (int fd in inherited.Append(channel))
+            foreach (int fd in inherited.Append(channel).Append(metricsFd).Where(fd => fd >= 0))
             {
                 UnixChannelSocket.SetCloseOnExec(fd, enabled: false);
             }
@@ -156,11 +164,16 @@ internal sealed class MasterUpgrade : IAsyncDisposable
 
             start.Environment[UpgradeSuccessor.SocketsVariable] = string.Join(',', inherited.Select(fd => fd.ToString(CultureInfo.InvariantCulture)));
             start.Environment[UpgradeSuccessor.ChannelVariable] = channel.ToString(CultureInfo.InvariantCulture);
+            if (metricsFd >= 0)
+            {
+                start.Environment[UpgradeSuccessor.MetricsVariable] = metricsFd.ToString(CultureInfo.InvariantCulture);
+            }
+
             return Process.Start(start) ?? throw new InvalidOperationException("no process");
         }
         finally
         {
-            foreach (int fd in inherited)
+            foreach (int fd in inherited.Append(metricsFd).Where(fd => fd >= 0))
             {
                 UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
             }

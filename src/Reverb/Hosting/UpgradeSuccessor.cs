@@ -22,6 +22,9 @@ internal sealed class UpgradeSuccessor : IDisposable
     /// <summary>The inherited sockets' descriptors, separated by commas.</summary>
     public const string SocketsVariable = "REVERB_UPGRADE_FDS";
 
+    /// <summary>The descriptor of the metrics endpoint's listening socket (--metrics), when there is one.</summary>
+    public const string MetricsVariable = "REVERB_UPGRADE_METRICS_FD";
+
     /// <summary>The descriptor of this master's end of the <see cref="UpgradeChannel"/>.</summary>
     public const string ChannelVariable = "REVERB_UPGRADE_CHANNEL";
 
@@ -47,6 +50,9 @@ internal sealed class UpgradeSuccessor : IDisposable
 
     public IReadOnlyList<Socket> Udp { get; }
 
+    /// <summary>The metrics endpoint's listening socket; null without --metrics.</summary>
+    public Socket? Metrics { get; private init; }
+
     /// <summary>The old master's pid.</summary>
     public int From { get; }
 
@@ -55,8 +61,10 @@ internal sealed class UpgradeSuccessor : IDisposable
     {
         string? sockets = Environment.GetEnvironmentVariable(SocketsVariable);
         string? channel = Environment.GetEnvironmentVariable(ChannelVariable);
+        string? metrics = Environment.GetEnvironmentVariable(MetricsVariable);
         Environment.SetEnvironmentVariable(SocketsVariable, null);
         Environment.SetEnvironmentVariable(ChannelVariable, null);
+        Environment.SetEnvironmentVariable(MetricsVariable, null);
         if (sockets is null || channel is null)
         {
             return null;
@@ -79,6 +87,14 @@ internal sealed class UpgradeSuccessor : IDisposable
 
         int channelFd = Descriptor(channel);
         UnixChannelSocket.SetCloseOnExec(channelFd, enabled: true);
+        Socket? metricsSocket = null;
+        if (metrics is not null)
+        {
+            int metricsFd = Descriptor(metrics);
+            UnixChannelSocket.SetCloseOnExec(metricsFd, enabled: true);
+            metricsSocket = new Socket(new SafeSocketHandle(metricsFd, ownsHandle: true));
+        }
+
         if (listeners.Count == 0)
         {
             throw new CliException($"upgrade: {SocketsVariable}='{sockets}' names no listening TCP socket");
@@ -86,7 +102,7 @@ internal sealed class UpgradeSuccessor : IDisposable
 
         int from = Libc.getppid();
         UpgradeLog.Inherited(logger, listeners.Count + queues.Count, udp.Count, from);
-        return new UpgradeSuccessor(listeners, queues, udp, new UpgradeChannel(channelFd), from);
+        return new UpgradeSuccessor(listeners, queues, udp, new UpgradeChannel(channelFd), from) { Metrics = metricsSocket };
     }
 
     /// <summary>

@@ -28,7 +28,7 @@ public sealed partial class UpgradeTests
         using var copy = new ReverbCopy();
         using var control = new ControlDirectory();
         int newMaster = 0;
-        await using var server = await ReverbServer.StartFromAsync(copy.StartInfo(control.Environment, ["serve", "0", "--host", "127.0.0.1", "--udp", .. ServerModels.Arguments(model)]));
+        await using var server = await ReverbServer.StartFromAsync(copy.StartInfo(control.Environment, ["serve", "0", "--host", "127.0.0.1", "--udp", "--metrics", "127.0.0.1:0", .. ServerModels.Arguments(model)]));
         try
         {
             using var held = await EchoClient.ConnectAsync(server);
@@ -55,6 +55,13 @@ public sealed partial class UpgradeTests
             // A new client (TCP and UDP) is the new master's; so is the status socket.
             Assert.True(await ServedByAsync(server, process => IsUnder(process, newMaster)), $"no new client went to the new master {newMaster}");
             await AssertUdpEchoAsync(server.Port);
+            using (var http = new HttpClient { Timeout = Step })
+            {
+                // The metrics endpoint's socket was handed down too: the new master answers on it.
+                string url = MetricsUrl().Match(server.Log).Groups[1].Value;
+                Assert.Contains("reverb_", await http.GetStringAsync(url), StringComparison.Ordinal);
+            }
+
             CommandResult status = await ReverbCommand.RunAsync(control.Environment, Step, "status", "--json");
             Assert.True(status.ExitCode == 0, status.Stderr);
             Assert.Equal(newMaster, JsonDocument.Parse(status.Stdout).RootElement.GetProperty("pid").GetInt32());
@@ -197,6 +204,9 @@ public sealed partial class UpgradeTests
 
         Signals.Send(pid, Signals.SIGKILL);
     }
+
+    [GeneratedRegex(@"metrics on (http://\S+/metrics)")]
+    private static partial Regex MetricsUrl();
 
     [GeneratedRegex(@"upgrade: new master (\d+) is ready")]
     private static partial Regex NewMaster();
