@@ -114,6 +114,36 @@ public sealed partial class UpgradeTests
     }
 
     [Fact]
+    public async Task Under_systemd_the_old_master_names_the_new_main_pid_and_the_new_one_keeps_the_watchdog()
+    {
+        using var copy = new ReverbCopy();
+        using var control = new ControlDirectory();
+        using var notify = new NotifySocket();
+        var environment = new Dictionary<string, string>(control.Environment) { ["NOTIFY_SOCKET"] = notify.Address, ["WATCHDOG_USEC"] = "1000000" };
+        int newMaster = 0;
+        await using var server = await ReverbServer.StartFromAsync(copy.StartInfo(environment, "serve", "0", "--host", "127.0.0.1", "--model", "async"));
+        try
+        {
+            await notify.WaitForAsync("READY=1", Step);
+            server.Signal(SIGUSR2);
+            newMaster = int.Parse(NewMaster().Match(await server.WaitForLineAsync("upgrade: new master ", Step)).Groups[1].Value, CultureInfo.InvariantCulture);
+            string handover = await notify.WaitForAsync($"MAINPID={newMaster}", Step);
+            Assert.Contains("STATUS=upgraded: new master", handover, StringComparison.Ordinal);
+
+            // No client: the old master exits at once, and says nothing more (no STOPPING=1: the service goes on).
+            Assert.Equal(0, await server.WaitForOwnExitAsync(Step));
+            notify.DiscardWaiting();
+            string next = await notify.WaitForAsync("WATCHDOG=1", Step);
+            Assert.DoesNotContain("STOPPING=1", next, StringComparison.Ordinal);
+            Assert.True(ProcessTable.IsAlive(newMaster));
+        }
+        finally
+        {
+            KillTree(newMaster);
+        }
+    }
+
+    [Fact]
     public async Task A_new_master_that_cannot_start_leaves_the_old_one_serving()
     {
         using var copy = new ReverbCopy();
