@@ -75,7 +75,8 @@ internal sealed class UdpEchoServer : IAsyncDisposable
     }
 
     /// <summary>
-    /// Echoes on bound UDP sockets made elsewhere (passed by the service manager, ListenDatagram=),
+    /// Echoes on bound UDP sockets made elsewhere (passed by the service manager, ListenDatagram=, or
+    /// handed down by the master this one upgrades),
     /// which it now owns, until <paramref name="stop"/> is cancelled or the server is disposed.
     /// </summary>
     public static UdpEchoServer Serve(IReadOnlyList<Socket> sockets, int ratePerSecond, ILogger logger, CancellationToken stop)
@@ -93,6 +94,9 @@ internal sealed class UdpEchoServer : IAsyncDisposable
     }
 
     public long Echoed => Interlocked.Read(ref _echoed);
+
+    /// <summary>The bound UDP sockets, for an upgrade to hand to the new master.</summary>
+    public IReadOnlyList<Socket> Sockets => _sockets;
 
     public long Refused => _refusals.Total;
 

@@ -149,23 +149,29 @@ internal static class ServeCommand
             return await RunInetdAsync(settings).ConfigureAwait(false);
         }
 
+        // What an upgrade (SIGUSR2) needs to start this master again, taken before anything changes it.
+        ReverbSelf self = ReverbSelf.AsStarted();
+        Dictionary<string, string> systemd = SystemdVariables();
         using ILoggerFactory logs = ReverbLogging.Create(settings.LogLevel, settings.LogFormat);
         ILogger logger = logs.CreateLogger("reverb.master");
-        using var signals = new ShutdownSignals(logger: logger);
+        using UpgradeSuccessor? successor = UpgradeSuccessor.Take(logger);
+        var serveControl = new ServeControl { InheritedQueues = successor?.Queues ?? [] };
+        using var signals = new ShutdownSignals(logger: logger, reload: () => Reload(serveControl, settings.Model, logger));
         ulong descriptors = DescriptorLimit.RaiseToHardLimit();
         logger.LogDebug("descriptor limit: {Limit}", descriptors);
 
-        PassedSockets? passed = SocketActivation.TakeSockets();
+        // An upgraded master serves the sockets its predecessor handed down; any other, a service manager's if it passed some.
+        PassedSockets? passed = successor is null ? SocketActivation.TakeSockets() : null;
         if (passed is not null)
         {
             SocketActivationLog.SocketsPassed(logger, passed.Listeners.Count, passed.Datagrams.Count, PassedUdpNote(passed, settings.Udp));
         }
 
         // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.
-        IReadOnlyList<System.Net.Sockets.Socket> listeners = passed?.Listeners ?? ServerListener.ListenAll(
+        IReadOnlyList<System.Net.Sockets.Socket> listeners = successor?.Listeners ?? passed?.Listeners ?? ServerListener.ListenAll(
             [.. settings.Hosts.Select(h => ListenEndpoint.Resolve(h, settings.Port))], settings.Backlog, reusePort: settings.Model == ServerModelKind.Workers);
         // UDP starts before the model reports "listening on", and stops with the shutdown signal.
-        UdpEchoServer? udp = StartUdp(passed, listeners, settings, logger, signals.Token);
+        UdpEchoServer? udp = StartUdp(successor?.Udp ?? passed?.Datagrams ?? [], listeners, settings, logger, signals.Token);
         var board = new StatusBoard(
             settings.Model.ToString().ToLowerInvariant(),
             [.. listeners.Select(l => l.LocalEndPoint?.ToString() ?? "?")],
@@ -178,10 +184,15 @@ internal static class ServeCommand
         {
             board.Draining();
             notifier?.Stopping();
+            if (serveControl.HandingOver)
+            {
+                return;
+            }
+
             logger.LogInformation(
                 "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
         });
-        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies, ListenersPassed: passed is not null);
+        var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies, ListenersPassed: passed is not null, Control: serveControl);
 
         IServerModel model = settings.Model switch
         {
@@ -193,22 +204,60 @@ internal static class ServeCommand
 
         MetricsEndpoint? metrics = null;
         ControlSocket? control = null;
+        int port = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? first.Port : 0;
+        await using var upgrade = new MasterUpgrade(
+            self,
+            Environment.GetCommandLineArgs()[1..],
+            systemd,
+            () => [.. listeners, .. serveControl.OwnQueues(), .. udp?.Sockets ?? []],
+            () => metrics?.Listener,
+            board.Serving,
+            async newMaster =>
+            {
+                // Closed (and its path removed) before the new master is told to take the path.
+                if (Interlocked.Exchange(ref control, null) is { } own)
+                {
+                    await own.DisposeAsync().ConfigureAwait(false);
+                }
+
+                // Scrapes go to the new master alone (the listening socket stays open there).
+                if (Interlocked.Exchange(ref metrics, null) is { } scraped)
+                {
+                    await scraped.DisposeAsync().ConfigureAwait(false);
+                }
+
+                notifier?.HandOver(newMaster);
+                serveControl.HandOver();
+                signals.HandOver("upgrade");
+            },
+            logger,
+            signals.Token);
+        Task takeover = Task.CompletedTask;
         try
         {
-            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
+            metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger, successor?.Metrics) : null;
             if (metrics is not null)
             {
                 logger.LogInformation("metrics on {Url}", metrics.Url);
             }
 
-            control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
+            if (successor is null)
+            {
+                control = port > 0 ? ControlSocket.TryStart(port, board, logger) : null;
+            }
+            else
+            {
+                // The old master answers on the status socket until it has handed over; then this one takes its path.
+                takeover = TakeOverAsync(successor, board, port, logger, taken => control = taken, signals.Token);
+            }
+
             Task serving = model.RunAsync(context, signals.Token);
             if (await Task.WhenAny(serving, signals.StopNow).ConfigureAwait(false) != serving)
             {
                 // The drain is abandoned: its clients and workers go now.
                 string second = await signals.StopNow.ConfigureAwait(false);
                 logger.LogWarning("second {Signal} during the drain: stopping now", second);
-                ChildProcesses.KillAll();
+                ChildProcesses.KillAll(spare: upgrade.HandedOverTo);
                 return ShutdownSignals.ExitCodeFor(second);
             }
 
@@ -220,6 +269,7 @@ internal static class ServeCommand
         }
         finally
         {
+            await takeover.ConfigureAwait(false);
             if (udp is not null)
             {
                 await udp.DisposeAsync().ConfigureAwait(false);
@@ -236,20 +286,26 @@ internal static class ServeCommand
             }
         }
 
+        if (upgrade.HandedOverTo != 0)
+        {
+            UpgradeLog.OldMasterDone(logger, Environment.ProcessId, upgrade.HandedOverTo);
+            return ExitCodes.Ok;
+        }
+
         logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
     }
 
     /// <summary>
-    /// Datagram sockets passed by the service manager are served whether or not --udp is given (the
+    /// Datagram sockets passed by the service manager (or handed down by the master this one upgrades) are served whether or not --udp is given (the
     /// socket unit asked for them), and --udp then binds nothing more; without them, --udp binds UDP
     /// beside the TCP listeners, passed or not.
     /// </summary>
-    private static UdpEchoServer? StartUdp(PassedSockets? passed, IReadOnlyList<System.Net.Sockets.Socket> listeners, ServeSettings settings, ILogger logger, CancellationToken stop)
+    private static UdpEchoServer? StartUdp(IReadOnlyList<System.Net.Sockets.Socket> boundAlready, IReadOnlyList<System.Net.Sockets.Socket> listeners, ServeSettings settings, ILogger logger, CancellationToken stop)
     {
-        if (passed is { Datagrams.Count: > 0 })
+        if (boundAlready.Count > 0)
         {
-            return UdpEchoServer.Serve(passed.Datagrams, settings.UdpRate, logger, stop);
+            return UdpEchoServer.Serve(boundAlready, settings.UdpRate, logger, stop);
         }
 
         return settings.Udp ? UdpEchoServer.Start(listeners, settings.UdpRate, logger, stop) : null;
@@ -262,11 +318,58 @@ internal static class ServeCommand
         _ => string.Empty,
     };
 
-    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger)
+    /// <summary>SIGHUP: the model replaces its processes, or says why it does not.</summary>
+    private static void Reload(ServeControl control, ServerModelKind model, ILogger logger)
+    {
+        if (model is ServerModelKind.Threads or ServerModelKind.Async)
+        {
+            ReloadLog.Nothing(logger, model.ToString().ToLowerInvariant());
+        }
+        else if (control.RequestReload() is null)
+        {
+            ReloadLog.NotNow(logger, "the model is not serving yet");
+        }
+    }
+
+    /// <summary>NOTIFY_SOCKET and WATCHDOG_USEC as systemd gave them (the notifier removes them): an upgraded master needs them again.</summary>
+    private static Dictionary<string, string> SystemdVariables()
+    {
+        var variables = new Dictionary<string, string>();
+        foreach (string name in (string[])["NOTIFY_SOCKET", "WATCHDOG_USEC"])
+        {
+            if (Environment.GetEnvironmentVariable(name) is { Length: > 0 } value)
+            {
+                variables[name] = value;
+            }
+        }
+
+        return variables;
+    }
+
+    /// <summary>An upgraded master: once it serves, tells the old master, then takes over the status socket's path.</summary>
+    private static async Task TakeOverAsync(UpgradeSuccessor successor, StatusBoard board, int port, ILogger logger, Action<ControlSocket?> taken, CancellationToken stop)
     {
         try
         {
-            return MetricsEndpoint.Start(where, board, udp, logger);
+            await board.Serving.WaitAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+
+        await successor.HandOverAsync(logger, stop).ConfigureAwait(false);
+        if (!stop.IsCancellationRequested && port > 0)
+        {
+            taken(ControlSocket.TryStart(port, board, logger, takeOver: true));
+        }
+    }
+
+    private static MetricsEndpoint StartMetrics(string where, StatusBoard board, bool udp, ILogger logger, System.Net.Sockets.Socket? inherited)
+    {
+        try
+        {
+            return MetricsEndpoint.Start(where, board, udp, logger, inherited);
         }
         catch (Exception ex) when (ex is ArgumentException or ServerStartException)
         {

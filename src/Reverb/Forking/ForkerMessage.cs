@@ -35,6 +35,8 @@ internal struct ForkerMessage
 
     public static ForkerMessage Shutdown(TimeSpan drain) => new() { Type = ForkerMessageType.Shutdown, Value = (int)Math.Clamp(drain.TotalMilliseconds, 0, int.MaxValue) };
 
+    public static ForkerMessage Retire() => new() { Type = ForkerMessageType.Retire };
+
     /// <returns>false when the other side has gone.</returns>
     public readonly bool SendTo(int channel) => UnixChannelSocket.SendValue(channel, this);
 

@@ -32,4 +32,10 @@ internal enum ForkerMessageType
 
     /// <summary>Forking process → master: a client from Address was closed at once: not a --trusted-proxy.</summary>
     RefusedUntrusted = 9,
+
+    /// <summary>
+    /// Master → forking process (a reload or an upgrade): stop accepting, let every child finish its
+    /// client in its own time (no signal, no deadline), then exit. A successor accepts meanwhile.
+    /// </summary>
+    Retire = 10,
 }

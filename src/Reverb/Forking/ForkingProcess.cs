@@ -267,6 +267,12 @@ internal sealed unsafe class ForkingProcess
                 ClientGone(index, report.Pid, status: 0);
                 if (report.Again == 1 && _children.Contains(report.Pid))
                 {
+                    // While draining no client will come: an idle child would only keep this process alive.
+                    if (_draining)
+                    {
+                        Posix.kill(report.Pid, Posix.SIGTERM);
+                    }
+
                     _idle.Add(report.Pid);
                 }
             }
@@ -352,6 +358,10 @@ internal sealed unsafe class ForkingProcess
         {
             case ForkerMessageType.Shutdown:
                 StopAccepting(signalChildren: true);
+                break;
+            case ForkerMessageType.Retire:
+                // Replaced by a successor: the clients in hand finish in their own time.
+                StopAccepting(signalChildren: false);
                 break;
             case ForkerMessageType.ReleaseSource:
                 _perSource?.Release(PeerAddress(&message.Address));

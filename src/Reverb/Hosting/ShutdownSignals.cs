@@ -7,7 +7,8 @@ namespace Reverb.Hosting;
 /// <summary>
 /// Turns SIGTERM and SIGINT (Ctrl-C) into a cancellation token instead of the runtime's default
 /// immediate exit, so a server can stop accepting and drain its connections. A second one during
-/// the drain completes <see cref="StopNow"/>: the operator means it. SIGHUP is logged and ignored.
+/// the drain completes <see cref="StopNow"/>: the operator means it. SIGHUP is a reload when the
+/// owner handles it, otherwise logged and ignored.
 /// </summary>
 internal sealed class ShutdownSignals : IDisposable
 {
@@ -16,11 +17,14 @@ internal sealed class ShutdownSignals : IDisposable
     private readonly PosixSignalRegistration[] _registrations;
     private readonly ILogger? _logger;
     private readonly LogThrottle _hangups = new(TimeSpan.FromSeconds(10));
+    private readonly Action? _reload;
 
     /// <param name="logger">Where an ignored SIGHUP is reported (at most every 10 s); null: silently.</param>
-    public ShutdownSignals(bool handleInterrupt = true, ILogger? logger = null)
+    /// <param name="reload">What SIGHUP does (a graceful reload); null: it is ignored.</param>
+    public ShutdownSignals(bool handleInterrupt = true, ILogger? logger = null, Action? reload = null)
     {
         _logger = logger;
+        _reload = reload;
         _registrations =
         [
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal),
@@ -65,9 +69,25 @@ internal sealed class ShutdownSignals : IDisposable
         _requested.Cancel();
     }
 
+    /// <summary>
+    /// Stops as a signal would, without one: an upgrade has handed the listeners to a new master.
+    /// A SIGTERM or SIGINT after it stops at once (<see cref="StopNow"/>).
+    /// </summary>
+    public void HandOver(string reason)
+    {
+        Signal ??= reason;
+        _requested.Cancel();
+    }
+
     private void OnHangup(PosixSignalContext context)
     {
         context.Cancel = true;
+        if (_reload is not null)
+        {
+            _reload();
+            return;
+        }
+
         if (_logger is not null && _hangups.Allow())
         {
             _logger.LogWarning("SIGHUP: reload is not supported; ignored (stop with SIGTERM)");

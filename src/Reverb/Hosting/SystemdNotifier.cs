@@ -38,6 +38,7 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
     private readonly LogThrottle _sendFailures = new(TimeSpan.FromSeconds(60));
     private readonly CancellationTokenSource _end = new();
     private readonly Task _loop;
+    private int _handedOver;
 
     private SystemdNotifier(string address, TimeSpan? watchdog, StatusBoard board, ILogger logger, CancellationToken stop)
     {
@@ -102,8 +103,26 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         _socket.Dispose();
     }
 
-    /// <summary>The drain begins: STOPPING=1, at once (called from the stop signal's callback).</summary>
-    public void Stopping() => Send($"STOPPING=1\nSTATUS={Describe("draining", null)}");
+    /// <summary>The drain begins: STOPPING=1, at once (called from the stop signal's callback); nothing after a handover.</summary>
+    public void Stopping()
+    {
+        if (Volatile.Read(ref _handedOver) == 0)
+        {
+            Send($"STOPPING=1\nSTATUS={Describe("draining", null)}");
+        }
+    }
+
+    /// <summary>
+    /// An upgrade: <paramref name="pid"/> is the service's main process from now on (MAINPID=, which
+    /// systemd takes from the current main process under NotifyAccess=main). This process sends
+    /// nothing more: no STOPPING=1 (the service goes on), no watchdog pings for the new main process.
+    /// </summary>
+    public void HandOver(int pid)
+    {
+        Send(string.Create(CultureInfo.InvariantCulture, $"MAINPID={pid}\nSTATUS=upgraded: new master {pid} serves; old master {Environment.ProcessId} finishes its clients"));
+        Volatile.Write(ref _handedOver, 1);
+        _end.Cancel();
+    }
 
     private async Task RunAsync(CancellationToken stop)
     {

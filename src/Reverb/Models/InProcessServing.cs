@@ -16,6 +16,6 @@ internal static class InProcessServing
         await server.AcceptAsync(stop).ConfigureAwait(false);
         context.CloseListeners();
         context.Status.Draining();
-        await server.DrainAsync(context.DrainTimeout).ConfigureAwait(false);
+        await server.DrainAsync(context.StopDrain).ConfigureAwait(false);
     }
 }

@@ -21,6 +21,7 @@ internal sealed class ProcessModel : IServerModel
         {
             await supervisor.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(supervisor);
+            context.Control?.OnReload(supervisor.RequestReload);
             context.ReportListening("process", context.ClientsPerProcess == 1
                 ? $"a process forked per client, at most {context.MaxClients}"
                 : $"a forked process serves up to {context.ClientsPerProcess} clients in turn, at most {context.MaxClients} at once");
@@ -34,7 +35,7 @@ internal sealed class ProcessModel : IServerModel
             // Stop accepting first: clients that arrive now are refused rather than left waiting.
             context.CloseListeners();
             context.Status.Draining();
-            await supervisor.StopAsync(context.DrainTimeout).ConfigureAwait(false);
+            await supervisor.StopAsync(context.StopDrain).ConfigureAwait(false);
         }
     }
 

@@ -23,6 +23,7 @@ namespace Reverb.Models;
 /// The listeners were passed by a service manager (socket activation), which keeps them across
 /// restarts: the workers model then shares them rather than adding SO_REUSEPORT sockets of its own.
 /// </param>
+/// <param name="Control">Reload and upgrade requests from the master's signals; null: none.</param>
 internal sealed record ServeContext(
     IReadOnlyList<Socket> Listeners,
     EchoOptions Echo,
@@ -39,8 +40,12 @@ internal sealed record ServeContext(
     ILogger Logger,
     TimeSpan? ProxyTimeout = null,
     TrustedProxies? TrustedProxies = null,
-    bool ListenersPassed = false)
+    bool ListenersPassed = false,
+    ServeControl? Control = null)
 {
+    /// <summary>How long clients may take once the model stops: the drain timeout, or no limit when handing over to a new master.</summary>
+    public TimeSpan? StopDrain => Control?.HandingOver == true ? null : DrainTimeout;
+
     /// <summary>Readiness lines, one per listening socket: tests and scripts wait for "listening on".</summary>
     public void ReportListening(string model, string details)
     {

@@ -23,12 +23,14 @@ internal sealed class WorkersModel : IServerModel
         // socket's owner (root, for systemd) join its port.
         bool ownQueues = !context.ListenersPassed && context.Listeners.All(ServerListener.HasReusePort);
         SourceLimit? perSource = context.NewSourceLimit();
-        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop);
+        var group = new WorkerGroup(new WorkerLauncher(), settings, context.Listeners, ownQueues, context.Backlog, context.Workers, perSource, context.Logger, stop, context.Control?.InheritedQueues);
         try
         {
             await group.StartAsync(TimeSpan.FromSeconds(60), stop).ConfigureAwait(false);
             context.Status.Attach(group);
             context.ReportListening("workers", $"{context.Workers} workers: {string.Join(", ", group.Pids())}");
+            context.Control?.OnReload(group.RequestReload);
+            context.Control?.OnHandDown(() => group.OwnListeners);
             await Task.Delay(Timeout.Infinite, stop).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
@@ -37,7 +39,7 @@ internal sealed class WorkersModel : IServerModel
         finally
         {
             context.Status.Draining();
-            await group.StopAsync(context.DrainTimeout).ConfigureAwait(false);
+            await group.StopAsync(context.StopDrain).ConfigureAwait(false);
             group.CloseOwnListeners();
             context.CloseListeners();
         }

@@ -29,7 +29,11 @@ internal sealed class ControlSocket : IAsyncDisposable
     }
 
     /// <summary>Opens the status socket for <paramref name="port"/>; null (with a warning) when it cannot.</summary>
-    public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger)
+    /// <param name="takeOver">
+    /// An upgraded master takes the path from the master it replaces (which has closed its own by then,
+    /// or has gone without): bound beside it and renamed over whatever is left there.
+    /// </param>
+    public static ControlSocket? TryStart(int port, StatusBoard board, ILogger logger, bool takeOver = false)
     {
         string path;
         try
@@ -43,7 +47,7 @@ internal sealed class ControlSocket : IAsyncDisposable
             return null;
         }
 
-        if (File.Exists(path) && IsAnswered(path))
+        if (!takeOver && File.Exists(path) && IsAnswered(path))
         {
             logger.LogWarning("reverb status will not work for this server: another one answers on {Path}", path);
             return null;
@@ -53,10 +57,15 @@ internal sealed class ControlSocket : IAsyncDisposable
         try
         {
             // A socket left by a server that died is stale: replace it.
-            File.Delete(path);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            string bound = takeOver ? $"{path}.{Environment.ProcessId}" : path;
+            File.Delete(bound);
+            listener.Bind(new UnixDomainSocketEndPoint(bound));
+            File.SetUnixFileMode(bound, UnixFileMode.UserRead | UnixFileMode.UserWrite);
             listener.Listen(16);
+            if (takeOver)
+            {
+                File.Move(bound, path, overwrite: true);
+            }
         }
         catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
         {

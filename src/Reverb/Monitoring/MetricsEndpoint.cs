@@ -39,18 +39,23 @@ internal sealed class MetricsEndpoint : IAsyncDisposable
 
     private MetricsEndpoint(Socket listener, CollectorRegistry registry, StatusBoard board, ILogger logger)
     {
+        Listener = listener;
         _registry = registry;
         _board = board;
         _requests = new RequestListener(listener, MaxConcurrentRequests, RequestTimeout, AnswerAsync, logger);
     }
 
     /// <summary>Serves the metrics; throws <see cref="ArgumentException"/> (bad address) or ServerStartException (cannot listen).</summary>
-    public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp, ILogger logger)
+    /// <param name="inherited">The listening socket the master this one upgrades served on: used instead of binding.</param>
+    public static MetricsEndpoint Start(string hostAndPort, StatusBoard board, bool udp, ILogger logger, Socket? inherited = null)
     {
         (string host, int port) = Parse(hostAndPort);
-        Socket listener = ServerListener.Listen(ListenEndpoint.Resolve(host, port), backlog: 64);
+        Socket listener = inherited ?? ServerListener.Listen(ListenEndpoint.Resolve(host, port), backlog: 64);
         return new MetricsEndpoint(listener, CreateRegistry(board, udp), board, logger);
     }
+
+    /// <summary>The listening socket, for an upgrade to hand down.</summary>
+    public Socket Listener { get; }
 
     /// <summary>Where the metrics are served (with port 0, on the port the system picked).</summary>
     public string Url => $"http://{_requests.LocalEndPoint}/metrics";

@@ -50,7 +50,8 @@ internal static class ChildProcesses
     }
 
     /// <summary>SIGKILLs every child of this process (all its threads' children, from /proc), for a stop that cannot wait.</summary>
-    public static void KillAll()
+    /// <param name="spare">A child left alone with its own children (the new master an upgrade started); 0: none.</param>
+    public static void KillAll(int spare = 0)
     {
         // The whole tree first (the process model's clients are grandchildren), then every one of them:
         // killing a parent first would hand its children to another reaper before they are found.
@@ -58,7 +59,7 @@ internal static class ChildProcesses
         var pending = new Stack<int>([Environment.ProcessId]);
         while (pending.TryPop(out int parent))
         {
-            foreach (int child in ChildrenOf(parent))
+            foreach (int child in ChildrenOf(parent).Where(c => c != spare))
             {
                 tree.Add(child);
                 pending.Push(child);

@@ -24,7 +24,7 @@ namespace Reverb.Supervision;
 /// loses no queued connection: its successor accepts them. The master is the child subreaper, so the
 /// children of a dead forking process become its own and it reaps them (by pid, from the table).
 /// </remarks>
-internal sealed class ForkSupervisor : IStatusSource, IDisposable
+internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
 {
     private static readonly TimeSpan MaintenanceInterval = TimeSpan.FromMilliseconds(200);
 
@@ -107,6 +107,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
                 nextTick = tick.WaitForNextTickAsync(stop).AsTask();
                 Maintain();
+                await AdvanceReloadAsync().ConfigureAwait(false);
             }
             else
             {
@@ -152,33 +153,41 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         }
     }
 
-    /// <summary>Tells the forking process and every orphan to finish within <paramref name="drain"/>, waits, then kills what is left.</summary>
-    public async Task StopAsync(TimeSpan drain)
+    /// <summary>
+    /// Tells every forking process and every orphan to finish within <paramref name="drain"/>, waits,
+    /// then kills what is left. Null <paramref name="drain"/> retires them instead (an upgrade has
+    /// handed the listeners to a new master): they stop accepting and every client finishes in its own time.
+    /// </summary>
+    public async Task StopAsync(TimeSpan? drain)
     {
-        Forker? forker;
+        Forker[] forkers;
         lock (_gate)
         {
             _stopping = true;
-            forker = _forker;
+            forkers = AllForkers();
         }
 
-        if (forker is not null && !forker.Exited.IsCompleted)
+        foreach (Forker forker in forkers.Where(f => !f.Exited.IsCompleted))
         {
-            ForkerMessage.Shutdown(drain).SendTo(forker.Channel);
+            (drain is { } limit ? ForkerMessage.Shutdown(limit) : ForkerMessage.Retire()).SendTo(forker.Channel);
         }
 
-        SignalOrphans(Posix.SIGTERM);
-        long deadline = Stopwatch.GetTimestamp() + (long)((drain + TimeSpan.FromSeconds(3)).TotalSeconds * Stopwatch.Frequency);
-        while (!AllGone(forker) && Stopwatch.GetTimestamp() < deadline)
+        if (drain is not null)
+        {
+            SignalOrphans(Posix.SIGTERM);
+        }
+
+        long deadline = drain is { } period ? Stopwatch.GetTimestamp() + (long)((period + TimeSpan.FromSeconds(3)).TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        while (!AllGone(forkers) && Stopwatch.GetTimestamp() < deadline)
         {
             await Task.Delay(50).ConfigureAwait(false);
             ReapOrphans();
         }
 
-        if (!AllGone(forker))
+        if (!AllGone(forkers))
         {
             ForkerLog.KillingAfterDrain(_logger);
-            if (forker is not null && !forker.Exited.IsCompleted)
+            foreach (Forker forker in forkers.Where(f => !f.Exited.IsCompleted))
             {
                 ChildProcesses.TryKill(forker.Process);
             }
@@ -189,14 +198,14 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
             }
 
             deadline = Stopwatch.GetTimestamp() + (5 * Stopwatch.Frequency);
-            while (!AllGone(forker) && Stopwatch.GetTimestamp() < deadline)
+            while (!AllGone(forkers) && Stopwatch.GetTimestamp() < deadline)
             {
                 await Task.Delay(50).ConfigureAwait(false);
                 ReapOrphans();
             }
         }
 
-        if (forker is not null)
+        foreach (Forker forker in forkers)
         {
             await ChildProcesses.Completes(forker.Exited, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
             await ChildProcesses.Completes(forker.Reader, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
@@ -208,7 +217,7 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
 
     public void Dispose() => _table.Dispose();
 
-    private bool AllGone(Forker? forker) => (forker is null || forker.Exited.IsCompleted) && OrphanCount() == 0;
+    private bool AllGone(Forker[] forkers) => forkers.All(f => f.Exited.IsCompleted) && OrphanCount() == 0;
 
     private static async Task<bool> SafeTick(Task<bool> tick)
     {
@@ -222,16 +231,19 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
         }
     }
 
-    private Forker Launch()
+    private Forker Launch(bool current = true)
     {
         int generation = Interlocked.Increment(ref _generation);
         (Process process, int channel) = _launcher.Launch(_template with { Generation = generation, MasterPid = Environment.ProcessId }, _listeners, _table);
         var forker = new Forker(process, channel, generation);
         _forkerPids[process.Id] = true;
         forker.Reader = Task.Factory.StartNew(() => ReadMessages(forker), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
-        lock (_gate)
+        if (current)
         {
-            _forker = forker;
+            lock (_gate)
+            {
+                _forker = forker;
+            }
         }
 
         ForkerLog.Started(_logger, process.Id, generation);
@@ -583,20 +595,15 @@ internal sealed class ForkSupervisor : IStatusSource, IDisposable
     /// <summary>Every child with its client; the forking process first. Bytes come from the table, live.</summary>
     public unsafe Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken)
     {
-        Forker? forker;
         KeyValuePair<int, Client>[] clients;
-        bool stopping;
+        var processes = new List<ProcessStatus>();
         lock (_gate)
         {
-            forker = _forker;
             clients = [.. _clients];
-            stopping = _stopping;
-        }
-
-        var processes = new List<ProcessStatus>(clients.Length + 1);
-        if (forker is not null && !forker.Exited.IsCompleted)
-        {
-            processes.Add(new ProcessStatus(forker.Process.Id, Environment.ProcessId, "forker", stopping ? "draining" : "accepting", []));
+            foreach (Forker forker in AllForkers().Where(f => !f.Exited.IsCompleted))
+            {
+                processes.Add(new ProcessStatus(forker.Process.Id, Environment.ProcessId, "forker", ForkerState(forker), []));
+            }
         }
 
         ConnectionTotals totals = Connections.Totals();

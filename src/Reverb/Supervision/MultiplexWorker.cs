@@ -72,6 +72,11 @@ internal sealed class MultiplexWorker
                     _drain = TimeSpan.FromMilliseconds(received.Message.A);
                     await stopAccepting.CancelAsync().ConfigureAwait(false);
                     break;
+                case ChannelMessageType.Retire:
+                    // Replaced (a reload or an upgrade): accept no more, let every client finish, no deadline.
+                    _drain = null;
+                    await stopAccepting.CancelAsync().ConfigureAwait(false);
+                    break;
                 case ChannelMessageType.Query:
                     WorkerStatusReply.Send(_channel, received.Message, connections);
                     break;

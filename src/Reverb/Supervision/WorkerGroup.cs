@@ -15,7 +15,7 @@ namespace Reverb.Supervision;
 /// Replacements back off (<see cref="RestartBackoff"/>): a worker that keeps dying at start, or
 /// cannot be launched at all, is retried after a growing delay, with a few log lines, not a flood.
 /// </summary>
-internal sealed class WorkerGroup : IStatusSource
+internal sealed partial class WorkerGroup : IStatusSource
 {
     private readonly WorkerLauncher _launcher;
     private readonly WorkerSettings _settings;
@@ -46,8 +46,10 @@ internal sealed class WorkerGroup : IStatusSource
     /// worker's queue survives for its replacement. Otherwise all workers share the listeners.
     /// </param>
     /// <param name="perSource">--max-conns-per-source, counted here across every worker; null: no limit.</param>
-    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested)
+    /// <param name="inheritedQueues">Sockets of own queues handed down by the master this one upgrades: used first, any left over closed.</param>
+    public WorkerGroup(WorkerLauncher launcher, WorkerSettings settings, IReadOnlyList<Socket> listeners, bool ownQueues, int backlog, int size, SourceLimit? perSource, ILogger logger, CancellationToken stopRequested, IReadOnlyList<Socket>? inheritedQueues = null)
     {
+        var inherited = new List<Socket>(inheritedQueues ?? []);
         _perSource = perSource;
         _slotListeners = new IReadOnlyList<Socket>[size];
         for (int slot = 0; slot < size; slot++)
@@ -58,10 +60,12 @@ internal sealed class WorkerGroup : IStatusSource
                 continue;
             }
 
-            Socket[] own = [.. listeners.Select(l => ServerListener.Sibling(l, backlog))];
+            Socket[] own = [.. listeners.Select(l => TakeInherited(inherited, l) ?? ServerListener.Sibling(l, backlog))];
             _siblings.AddRange(own);
             _slotListeners[slot] = own;
         }
+
+        inherited.ForEach(s => s.Dispose());
 
         _stopRequested = stopRequested;
         _launcher = launcher;
@@ -95,7 +99,8 @@ internal sealed class WorkerGroup : IStatusSource
         }
     }
 
-    public async Task StopAsync(TimeSpan drain)
+    /// <param name="drain">How long clients may take; null: retire every worker (an upgrade's handover), no deadline.</param>
+    public async Task StopAsync(TimeSpan? drain)
     {
         lock (_gate)
         {
@@ -114,7 +119,19 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         await Task.WhenAll(restarts).ConfigureAwait(false);
-        await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+        await _reload.ConfigureAwait(false);
+        if (drain is { } limit)
+        {
+            await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, limit, _logger).ConfigureAwait(false);
+            return;
+        }
+
+        foreach (WorkerHandle worker in LiveWorkers())
+        {
+            worker.Channel.Send(ChannelMessage.Retire());
+        }
+
+        await _allExited.Task.ConfigureAwait(false);
     }
 
     private WorkerHandle[] LiveWorkers()
@@ -125,17 +142,36 @@ internal sealed class WorkerGroup : IStatusSource
         }
     }
 
+    /// <summary>The sockets this group added for its workers' own queues (an upgrade hands them down).</summary>
+    public IReadOnlyList<Socket> OwnListeners => _siblings;
+
+    private static Socket? TakeInherited(List<Socket> inherited, Socket listener)
+    {
+        int index = inherited.FindIndex(s => Equals(s.LocalEndPoint, listener.LocalEndPoint));
+        if (index < 0)
+        {
+            return null;
+        }
+
+        Socket socket = inherited[index];
+        inherited.RemoveAt(index);
+        return socket;
+    }
+
     /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
     public void CloseOwnListeners() => _siblings.ForEach(s => s.Dispose());
 
-    private void StartWorker(int slot)
+    /// <summary>Starts a worker for <paramref name="slot"/>; null when it could not be launched (a retry is scheduled).</summary>
+    private WorkerHandle? StartWorker(int slot)
     {
         long started = Stopwatch.GetTimestamp();
         if (_launcher.TryLaunch(_settings, _logger, slot, out string? failure) is not { } worker)
         {
             RestartLater(slot, TimeSpan.Zero, $"cannot start a worker process: {failure}");
-            return;
+            return null;
         }
+
+        _readiness[worker] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
 
         lock (_gate)
         {
@@ -155,6 +191,7 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         _ = MonitorAsync(worker, started);
+        return worker;
     }
 
     /// <summary>
@@ -218,6 +255,11 @@ internal sealed class WorkerGroup : IStatusSource
             switch (message.Type)
             {
                 case ChannelMessageType.Ready:
+                    if (_readiness.TryGetValue(worker, out TaskCompletionSource? ready))
+                    {
+                        ready.TrySetResult();
+                    }
+
                     if (Interlocked.Increment(ref _ready) >= _size)
                     {
                         _allReady.TrySetResult();
@@ -240,8 +282,11 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         bool stopping;
+        bool retired;
+        _readiness.TryRemove(worker, out _);
         lock (_gate)
         {
+            retired = _retiring.Remove(worker);
             _workers.Remove(worker);
             _departed += worker.LastTotals with { Active = 0 };
             stopping = _stopping || _stopRequested.IsCancellationRequested;
@@ -251,7 +296,11 @@ internal sealed class WorkerGroup : IStatusSource
             }
         }
 
-        if (!stopping)
+        if (retired && !stopping)
+        {
+            ReloadLog.Retired(_logger, "worker", worker.Pid, ExitDescription.Of(worker.Process));
+        }
+        else if (!stopping)
         {
             Interlocked.Increment(ref _crashes);
             string how = worker.KilledBecause is { } why ? $"killed by the master: {why}" : ExitDescription.Of(worker.Process);
@@ -285,7 +334,7 @@ internal sealed class WorkerGroup : IStatusSource
         {
             WorkerReport? report = reports[i];
             totals += report?.Totals ?? workers[i].LastTotals;
-            string state = report is null ? "not answering" : "serving";
+            string state = report is null ? "not answering" : IsRetiring(workers[i]) ? "retiring" : "serving";
             processes.Add(new ProcessStatus(workers[i].Pid, Environment.ProcessId, "worker", state, report?.Clients ?? []));
         }
 

@@ -273,6 +273,20 @@ public sealed partial class ReverbServer : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>
+    /// As <see cref="WaitForExitAsync"/>, for a master whose output another process still holds (the
+    /// new master of an upgrade inherits it): waits for its exit alone, not for the end of the output.
+    /// </summary>
+    public async Task<int> WaitForOwnExitAsync(TimeSpan timeout)
+    {
+        if (!await Eventually.TrueAsync(() => _process.HasExited, timeout))
+        {
+            throw new TimeoutException($"reverb did not exit within {timeout.TotalSeconds:0} s. Log:\n{Log}");
+        }
+
+        return _process.ExitCode;
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Kill the master's children first (SIGKILL on the master alone would leave busy workers to finish their clients).
