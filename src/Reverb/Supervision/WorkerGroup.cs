@@ -151,7 +151,7 @@ internal sealed class WorkerGroup : IStatusSource
         IReadOnlyList<Socket> listeners = _slotListeners[slot];
         for (int i = 0; i < listeners.Count; i++)
         {
-            worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
+            worker.Channel.Send(new ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
 
         _ = MonitorAsync(worker, started);
@@ -215,20 +215,20 @@ internal sealed class WorkerGroup : IStatusSource
     {
         await worker.ListenUntilExitAsync(message =>
         {
-            switch (message.Type)
+            switch (message)
             {
-                case ChannelMessageType.Ready:
+                case ChannelMessage.Ready:
                     if (Interlocked.Increment(ref _ready) >= _size)
                     {
                         _allReady.TrySetResult();
                     }
 
                     break;
-                case ChannelMessageType.Admit:
-                    Admit(worker, message);
+                case ChannelMessage.Admit admit:
+                    Admit(worker, admit);
                     break;
-                case ChannelMessageType.Release:
-                    Release(worker, message.Address());
+                case ChannelMessage.Release release:
+                    Release(worker, release.Source);
                     break;
             }
         }).ConfigureAwait(false);
@@ -292,9 +292,9 @@ internal sealed class WorkerGroup : IStatusSource
         return new ModelStatus([], processes, totals, Interlocked.Read(ref _crashes));
     }
 
-    private void Admit(WorkerHandle worker, ChannelMessage message)
+    private void Admit(WorkerHandle worker, ChannelMessage.Admit admit)
     {
-        System.Net.IPAddress source = message.Address();
+        System.Net.IPAddress source = admit.Source;
         bool admitted = _perSource?.TryAdmit(source) ?? true;
         if (admitted && _perSource is not null)
         {
@@ -304,7 +304,7 @@ internal sealed class WorkerGroup : IStatusSource
             }
         }
 
-        worker.Channel.Send(ChannelMessage.Admitted(message.C, admitted));
+        worker.Channel.Send(new ChannelMessage.Admitted(admit.RequestId, admitted));
     }
 
     private void Release(WorkerHandle worker, System.Net.IPAddress source)
