@@ -12,8 +12,10 @@ namespace Reverb.Supervision;
 /// The workers model's supervisor: a fixed number of worker processes that accept directly on
 /// listening sockets the master hands down and keeps open. The master stays off the accept and data
 /// paths; it only keeps the group at full strength, replacing (and logging) any worker that dies.
-/// Replacements back off (<see cref="RestartBackoff"/>): a worker that keeps dying at start, or
-/// cannot be launched at all, is retried after a growing delay, with a few log lines, not a flood.
+/// What to start and when is <see cref="MasterPolicy"/>'s decision, asked in one place
+/// (<see cref="Maintain"/>) at start, after every death and when a backoff ends: a worker that
+/// keeps dying at start, or cannot be launched at all, is retried after a growing delay, with a
+/// few log lines, not a flood.
 /// </summary>
 internal sealed class WorkerGroup : IStatusSource
 {
@@ -32,7 +34,10 @@ internal sealed class WorkerGroup : IStatusSource
     private readonly SourceLimit? _perSource;
     private ConnectionTotals _departed;
     private long _crashes;
-    private readonly RestartBackoff _backoff = RestartBackoff.CreateDefault();
+    private readonly MasterPolicy _policy = MasterPolicy.Workers;
+    private readonly bool[] _filled;
+    private StartFailures _failures;
+    private long _wakeAtMs = MasterDecision.Never;
     private readonly TaskCompletionSource _stopRestarts = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _restarts = [];
     private int _unloggedFailures;
@@ -50,6 +55,7 @@ internal sealed class WorkerGroup : IStatusSource
     {
         _perSource = perSource;
         _slotListeners = new IReadOnlyList<Socket>[size];
+        _filled = new bool[size];
         for (int slot = 0; slot < size; slot++)
         {
             if (slot == 0 || !ownQueues)
@@ -80,10 +86,7 @@ internal sealed class WorkerGroup : IStatusSource
 
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        for (int slot = 0; slot < _size; slot++)
-        {
-            StartWorker(slot);
-        }
+        Maintain();
 
         try
         {
@@ -128,12 +131,48 @@ internal sealed class WorkerGroup : IStatusSource
     /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
     public void CloseOwnListeners() => _siblings.ForEach(s => s.Dispose());
 
+    /// <summary>
+    /// The group's one decision point: asks the policy what to do given the counts and the run of
+    /// failed starts, and does it: fills empty places with new workers, or comes back when the
+    /// backoff ends. Called at start, after a worker is ready or dies, and when a backoff ends.
+    /// </summary>
+    private void Maintain()
+    {
+        while (true)
+        {
+            int slot;
+            lock (_gate)
+            {
+                int ready = _workers.Count(w => w.State == WorkerState.Ready);
+                var state = new MasterState(_size, ready, _filled.Count(filled => filled) - ready, Stopping: _stopping || _stopRequested.IsCancellationRequested, Failures: _failures);
+                MasterDecision decision = _policy.Decide(state, Environment.TickCount64);
+                slot = Array.IndexOf(_filled, false);
+                if (decision.Start == 0 || slot < 0)
+                {
+                    WakeAtLocked(decision.WakeAtMs);
+                    return;
+                }
+
+                _filled[slot] = true;
+            }
+
+            StartWorker(slot);
+        }
+    }
+
     private void StartWorker(int slot)
     {
         long started = Stopwatch.GetTimestamp();
         if (_launcher.TryLaunch(_settings, _logger, slot, out string? failure) is not { } worker)
         {
-            RestartLater(slot, TimeSpan.Zero, $"cannot start a worker process: {failure}");
+            StartFailures failures;
+            lock (_gate)
+            {
+                _filled[slot] = false;
+                failures = _failures = MasterPolicy.Failed(_failures, Environment.TickCount64);
+            }
+
+            LogFailure($"cannot start a worker process: {failure}", failures);
             return;
         }
 
@@ -157,58 +196,44 @@ internal sealed class WorkerGroup : IStatusSource
         _ = MonitorAsync(worker, started);
     }
 
-    /// <summary>
-    /// After a failed start (<paramref name="uptime"/> zero) or a death: starts a replacement for
-    /// <paramref name="slot"/> after the backoff's delay, logging <paramref name="what"/> when the backoff says it is worth a line.
-    /// </summary>
-    private void RestartLater(int slot, TimeSpan uptime, string what)
+    /// <summary>Logs a death or a failed start when the policy says it is worth a line (the others are counted in the next).</summary>
+    private void LogFailure(string what, StartFailures failures)
     {
-        RestartBackoff.Decision decision;
-        lock (_gate)
+        if (!_policy.WorthLogging(failures))
         {
-            if (_stopping || _stopRequested.IsCancellationRequested)
-            {
-                return;
-            }
-
-            decision = _backoff.Failed(uptime);
-            if (!decision.Log)
-            {
-                _unloggedFailures++;
-            }
-        }
-
-        if (decision.Log)
-        {
-            int unlogged = Interlocked.Exchange(ref _unloggedFailures, 0);
-            string retry = decision.Delay == TimeSpan.Zero
-                ? "starting a replacement"
-                : $"{decision.ConsecutiveFailures} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {decision.Delay.TotalSeconds:0.###} s";
-            _logger.LogError("{What}; {Retry}", what, retry);
-        }
-
-        if (decision.Delay == TimeSpan.Zero)
-        {
-            StartWorker(slot);
+            Interlocked.Increment(ref _unloggedFailures);
             return;
         }
 
-        lock (_gate)
-        {
-            _restarts.RemoveAll(t => t.IsCompleted);
-            _restarts.Add(StartAfterAsync(slot, decision.Delay));
-        }
+        int unlogged = Interlocked.Exchange(ref _unloggedFailures, 0);
+        string retry = failures.InARow == 0
+            ? "starting a replacement"
+            : $"{failures.InARow} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {_policy.Backoff(failures).TotalSeconds:0.###} s";
+        _logger.LogError("{What}; {Retry}", what, retry);
     }
 
-    private async Task StartAfterAsync(int slot, TimeSpan delay)
+    /// <summary>Makes sure <see cref="Maintain"/> runs again at <paramref name="atMs"/> (a backoff's end); one pending wake at a time.</summary>
+    private void WakeAtLocked(long atMs)
     {
-        // The timer of an abandoned delay lapses by itself within the backoff's Max.
+        if (atMs == MasterDecision.Never || (_wakeAtMs <= atMs && _wakeAtMs > Environment.TickCount64))
+        {
+            return;
+        }
+
+        _wakeAtMs = atMs;
+        _restarts.RemoveAll(t => t.IsCompleted);
+        _restarts.Add(WakeAsync(TimeSpan.FromMilliseconds(Math.Max(atMs - Environment.TickCount64, 0))));
+    }
+
+    private async Task WakeAsync(TimeSpan delay)
+    {
+        // The timer of an abandoned delay lapses by itself within the policy's longest backoff.
         if (await Task.WhenAny(Task.Delay(delay, CancellationToken.None), _stopRestarts.Task).ConfigureAwait(false) == _stopRestarts.Task)
         {
             return;
         }
 
-        StartWorker(slot);
+        Maintain();
     }
 
     private async Task MonitorAsync(WorkerHandle worker, long started)
@@ -218,6 +243,11 @@ internal sealed class WorkerGroup : IStatusSource
             switch (message)
             {
                 case ChannelMessage.Ready:
+                    lock (_gate)
+                    {
+                        worker.State = WorkerState.Ready;
+                    }
+
                     if (Interlocked.Increment(ref _ready) >= _size)
                     {
                         _allReady.TrySetResult();
@@ -240,28 +270,30 @@ internal sealed class WorkerGroup : IStatusSource
         }
 
         bool stopping;
+        StartFailures failures;
         lock (_gate)
         {
             _workers.Remove(worker);
+            _filled[worker.Slot] = false;
             _departed += worker.LastTotals with { Active = 0 };
             stopping = _stopping || _stopRequested.IsCancellationRequested;
             if (stopping && _workers.Count == 0)
             {
                 _allExited.TrySetResult();
             }
+
+            failures = _failures = stopping ? _failures : _policy.Exited(_failures, worker.State == WorkerState.Ready, Stopwatch.GetElapsedTime(started), Environment.TickCount64);
         }
 
         if (!stopping)
         {
             Interlocked.Increment(ref _crashes);
             string how = worker.KilledBecause is { } why ? $"killed by the master: {why}" : ExitDescription.Of(worker.Process);
-            RestartLater(
-                worker.Slot,
-                Stopwatch.GetElapsedTime(started),
-                $"worker {worker.Pid} died ({how}); its clients are disconnected, queued and other workers' clients are unaffected");
+            LogFailure($"worker {worker.Pid} died ({how}); its clients are disconnected, queued and other workers' clients are unaffected", failures);
         }
 
         worker.Dispose();
+        Maintain();
     }
 
     /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
