@@ -134,7 +134,7 @@ internal sealed class WorkerGroup : IStatusSource
     /// <summary>
     /// The group's one decision point: asks the policy what to do given the counts and the run of
     /// failed starts, and does it: fills empty places with new workers, or comes back when the
-    /// backoff ends. Called at start, after a worker is ready or dies, and when a backoff ends.
+    /// backoff ends. Called at start, after a worker dies, and when a backoff ends.
     /// </summary>
     private void Maintain()
     {
