@@ -56,8 +56,17 @@ public sealed class ChannelCodecTests
     [Fact]
     public void The_generator_covers_every_kind_on_the_wire()
     {
+        // Sample runs on several threads: the set is filled under a lock.
         var kinds = new HashSet<byte>();
-        AnyMessage.Sample(message => { kinds.Add(RawFrame.Of(message)[0]); }, iter: 2_000);
+        AnyMessage.Sample(
+            message =>
+            {
+                lock (kinds)
+                {
+                    kinds.Add(RawFrame.Of(message)[0]);
+                }
+            },
+            iter: 2_000);
         Assert.Equal(Enum.GetValues<ChannelMessageType>().Select(kind => (byte)kind).Order(), kinds.Order());
     }
 
