@@ -15,7 +15,7 @@ internal sealed class MasterChannel : IDisposable
 {
     private readonly Socket _socket;
     private readonly int _fd;
-    private readonly byte[] _receiveBuffer = new byte[ChannelMessage.Size];
+    private readonly byte[] _receiveBuffer = new byte[ChannelCodec.FrameSize];
     private readonly Lock _sendLock = new();
     private volatile bool _notAnswering;
 
@@ -35,10 +35,11 @@ internal sealed class MasterChannel : IDisposable
     }
 
     /// <summary>Sends a message; false when the worker has gone or is not answering.</summary>
-    public bool Send(ChannelMessage message, SafeHandle? attached = null)
+    public bool Send<T>(T message, SafeHandle? attached = null)
+        where T : struct, IMasterMessage
     {
-        Span<byte> payload = stackalloc byte[ChannelMessage.Size];
-        message.WriteTo(payload);
+        Span<byte> payload = stackalloc byte[ChannelCodec.FrameSize];
+        ChannelCodec.Write(message, payload);
         SendResult result;
         lock (_sendLock)
         {
@@ -84,37 +85,39 @@ internal sealed class MasterChannel : IDisposable
         }
     }
 
-    /// <summary>The next message from the worker, or null once the worker has closed its end (exited or died).</summary>
-    public async ValueTask<ChannelMessage?> ReceiveAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The next message from the worker (or what was wrong with it: only a broken worker sends a
+    /// malformed frame or a master's message), or null once the worker has closed its end (exited or died).
+    /// </summary>
+    public async ValueTask<FromWorker?> ReceiveAsync(CancellationToken cancellationToken)
     {
-        while (true)
+        int received;
+        try
         {
-            int received;
-            try
-            {
-                received = await _socket.ReceiveAsync(_receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            }
-            catch (SocketException)
-            {
-                return null;
-            }
-            catch (ObjectDisposedException)
-            {
-                return null;
-            }
-
-            if (received == 0)
-            {
-                return null;
-            }
-
-            if (ChannelMessage.TryRead(_receiveBuffer.AsSpan(0, received), out ChannelMessage message))
-            {
-                return message;
-            }
-
-            // A malformed message can only come from a broken worker; ignore it, the process monitor decides.
+            received = await _socket.ReceiveAsync(_receiveBuffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
         }
+        catch (SocketException)
+        {
+            return null;
+        }
+        catch (ObjectDisposedException)
+        {
+            return null;
+        }
+
+        if (received == 0)
+        {
+            return null;
+        }
+
+        if (!ChannelCodec.TryRead(_receiveBuffer.AsSpan(0, received), out IChannelMessage? message, out string? error))
+        {
+            return new FromWorker(null, error);
+        }
+
+        return message is IWorkerMessage fromWorker
+            ? new FromWorker(fromWorker, null)
+            : new FromWorker(null, $"{ChannelCodec.KindOf(message)}, which only the master sends");
     }
 
     public void Dispose() => _socket.Dispose();

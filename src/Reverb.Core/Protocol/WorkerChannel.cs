@@ -1,6 +1,5 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
-using Reverb.Echo;
 using Reverb.Interop;
 
 namespace Reverb.Protocol;
@@ -28,10 +27,11 @@ internal sealed class WorkerChannel : IDisposable
 
     public ChannelReader<ReceivedMessage> Inbox => _inbox.Reader;
 
-    public bool Send(ChannelMessage message)
+    public bool Send<T>(T message)
+        where T : struct, IWorkerMessage
     {
-        Span<byte> payload = stackalloc byte[ChannelMessage.Size];
-        message.WriteTo(payload);
+        Span<byte> payload = stackalloc byte[ChannelCodec.FrameSize];
+        ChannelCodec.Write(message, payload);
         lock (_sendLock)
         {
             return UnixChannelSocket.Send(_fd, payload);
@@ -39,13 +39,13 @@ internal sealed class WorkerChannel : IDisposable
     }
 
     /// <summary>Acts as if the master had asked for a shutdown (used on SIGTERM, which may reach a worker directly).</summary>
-    public void InjectShutdown(TimeSpan drain) => _inbox.Writer.TryWrite(new ReceivedMessage(ChannelMessage.Shutdown(drain), -1));
+    public void InjectShutdown(TimeSpan drain) => _inbox.Writer.TryWrite(new ReceivedMessage(new ChannelMessage.Shutdown(drain), -1));
 
     public void Dispose() => Posix.close(_fd);
 
     private void ReadLoop()
     {
-        Span<byte> payload = stackalloc byte[ChannelMessage.Size];
+        Span<byte> payload = stackalloc byte[ChannelCodec.FrameSize];
         while (true)
         {
             int received = UnixChannelSocket.Receive(_fd, payload, out int fd, out bool truncated);
@@ -55,23 +55,20 @@ internal sealed class WorkerChannel : IDisposable
                 return;
             }
 
-            if (ChannelMessage.TryRead(payload[..received], out ChannelMessage message))
+            if (ChannelCodec.TryRead(payload[..received], out IChannelMessage? message, out string? error) && message is IMasterMessage fromMaster)
             {
                 if (truncated)
                 {
-                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", message.Type);
+                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", ChannelCodec.KindOf(fromMaster));
                 }
 
-                if (truncated && message.Type == ChannelMessageType.Serve)
-                {
-                    // The client's socket was lost on the way (the kernel closed it): say so at once, so
-                    // the master ends that connection and counts this worker free again.
-                    Send(ChannelMessage.Done(message.A, 0, 0, (int)EchoEnd.Error));
-                }
-
-                _inbox.Writer.TryWrite(new ReceivedMessage(message, fd, truncated));
+                _inbox.Writer.TryWrite(new ReceivedMessage(fromMaster, fd, truncated));
+                continue;
             }
-            else if (fd >= 0)
+
+            // Only a master of another version could send this: say so, and drop it.
+            _logger?.LogError("ignored a message from the master: {Problem}", error ?? $"{ChannelCodec.KindOf(message!)}, which only a worker sends");
+            if (fd >= 0)
             {
                 Posix.close(fd);
             }

@@ -11,7 +11,6 @@ internal static class ReverbCli
             "Reverb: a multi-process TCP echo server (RFC 862) with its own echo client and load tester.")
         {
             ServeCommand.Create(),
-            WorkerCommand.Create(),
             ClientCommand.Create(),
             BenchCommand.Create(),
             CompareCommand.Create(),

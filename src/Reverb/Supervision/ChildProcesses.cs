@@ -32,7 +32,7 @@ internal static class ChildProcesses
     {
         foreach (WorkerHandle worker in workers())
         {
-            worker.Channel.Send(ChannelMessage.Shutdown(drain));
+            worker.Channel.Send(new ChannelMessage.Shutdown(drain));
         }
 
         if (await Completes(allExited, drain + TimeSpan.FromSeconds(3)).ConfigureAwait(false))

@@ -43,7 +43,8 @@ internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
     private readonly LogThrottle _rejectionNotice = new(TimeSpan.FromSeconds(1));
     private readonly LogThrottle _untrustedNotice = new(TimeSpan.FromSeconds(10));
     private readonly TimeSpan _proxyTimeout;
-    private readonly RestartBackoff _restartBackoff = RestartBackoff.CreateDefault();
+    private readonly MasterPolicy _policy = MasterPolicy.ForkingProcess;
+    private StartFailures _failures;
     private Forker? _forker;
     private int _generation;
     private long _crashes;
@@ -83,22 +84,35 @@ internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
     }
 
     /// <summary>
-    /// The master cycle, after nginx's: wake on the forking process's exit or on the next tick; once a
-    /// tick reap orphans and name clients whose PROXY header has been read; when the forking process
-    /// has died, adopt its children and start another, at once if it had been serving, after a growing
-    /// delay if it died before it was ready (a crash loop costs no CPU). Returns when <paramref name="stop"/> is cancelled.
+    /// The master cycle, after nginx's: decide (<see cref="MasterPolicy"/>: a forking process is
+    /// started when none runs, at once if the last one had been serving, after a growing delay if it
+    /// died before it was ready, never while stopping), then wake on the forking process's exit, the
+    /// end of a backoff or the next tick. A tick reaps orphans and names clients whose PROXY header
+    /// has been read; an exit adopts the dead forking process's children. Returns when <paramref name="stop"/> is cancelled.
     /// </summary>
     public async Task SuperviseAsync(CancellationToken stop)
     {
         using var tick = new PeriodicTimer(MaintenanceInterval);
         Task<bool> nextTick = tick.WaitForNextTickAsync(stop).AsTask();
-        long restartAt = 0;
         Task never = Task.Delay(Timeout.Infinite, stop);
         while (true)
         {
+            MasterDecision decision = _policy.Decide(PolicyState(stop), Environment.TickCount64);
+            if (decision.Start > 0 && !TryLaunch())
+            {
+                _failures = MasterPolicy.Failed(_failures, Environment.TickCount64);
+                continue;
+            }
+
             Forker? forker = CurrentOrDead();
             Task exited = forker?.Exited ?? never;
-            if (await Task.WhenAny(exited, nextTick).ConfigureAwait(false) == nextTick || forker is null)
+            Task backoffEnds = decision.WakeAtMs == MasterDecision.Never ? never : Task.Delay(TimeSpan.FromMilliseconds(Math.Max(decision.WakeAtMs - Environment.TickCount64, 0)), stop);
+            Task woke = await Task.WhenAny(exited, backoffEnds, nextTick).ConfigureAwait(false);
+            if (forker is not null && woke == exited)
+            {
+                await BuryAsync(forker).ConfigureAwait(false);
+            }
+            else if (woke == nextTick || stop.IsCancellationRequested)
             {
                 if (!await SafeTick(nextTick).ConfigureAwait(false))
                 {
@@ -109,22 +123,23 @@ internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
                 Maintain();
                 await AdvanceReloadAsync().ConfigureAwait(false);
             }
-            else
-            {
-                TimeSpan delay = await BuryAsync(forker).ConfigureAwait(false);
-                restartAt = Stopwatch.GetTimestamp() + (long)(delay.TotalSeconds * Stopwatch.Frequency);
-            }
 
-            if (CurrentOrDead() is null && Stopwatch.GetTimestamp() >= restartAt && !stop.IsCancellationRequested && !TryLaunch())
-            {
-                RestartBackoff.Decision failed = _restartBackoff.Failed(TimeSpan.Zero);
-                restartAt = Stopwatch.GetTimestamp() + (long)(failed.Delay.TotalSeconds * Stopwatch.Frequency);
-            }
+            // Otherwise the backoff has ended: decide again.
         }
     }
 
-    /// <summary>After the forking process has exited: adopt its children, log, and say how long to wait before the next.</summary>
-    private async Task<TimeSpan> BuryAsync(Forker forker)
+    /// <summary>What the policy needs to know: one forking process wanted, whether it runs and is ready, and the run of failed starts.</summary>
+    private MasterState PolicyState(CancellationToken stop)
+    {
+        lock (_gate)
+        {
+            bool ready = _forker is { } forker && forker.Ready.Task.IsCompleted;
+            return new MasterState(Wanted: 1, Ready: ready ? 1 : 0, Starting: _forker is not null && !ready ? 1 : 0, Stopping: _stopping || stop.IsCancellationRequested, Failures: _failures);
+        }
+    }
+
+    /// <summary>After the forking process has exited: adopt its children, record the exit with the policy, and log.</summary>
+    private async Task BuryAsync(Forker forker)
     {
         await ChildProcesses.Completes(forker.Reader, TimeSpan.FromSeconds(5)).ConfigureAwait(false);
         AdoptOrphans(forker);
@@ -133,16 +148,14 @@ internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
             _forker = null;
         }
 
-        // One that was serving restarts at once; one that died before it was ready backs off.
-        RestartBackoff.Decision decision = _restartBackoff.Failed(forker.Ready.Task.IsCompleted ? _restartBackoff.StableAfter : forker.Uptime);
-        if (decision.Log)
+        _failures = _policy.Exited(_failures, forker.Ready.Task.IsCompleted, forker.Uptime, Environment.TickCount64);
+        if (_policy.WorthLogging(_failures))
         {
-            ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), decision.Delay.TotalSeconds);
+            ForkerLog.Died(_logger, forker.Process.Id, ExitDescription.Of(forker.Process), OrphanCount(), _policy.Backoff(_failures).TotalSeconds);
         }
 
         _forkerPids.TryRemove(forker.Process.Id, out _);
         forker.Dispose();
-        return decision.Delay;
     }
 
     private Forker? CurrentOrDead()

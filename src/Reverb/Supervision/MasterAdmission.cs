@@ -39,7 +39,7 @@ internal sealed class MasterAdmission : IConnectionAdmission
         _pending[id] = answer;
         try
         {
-            if (!_channel.Send(ChannelMessage.Admit(id, source)))
+            if (!_channel.Send(new ChannelMessage.Admit(id, source)))
             {
                 return true;
             }
@@ -56,16 +56,16 @@ internal sealed class MasterAdmission : IConnectionAdmission
     {
         if (!_masterGone)
         {
-            _channel.Send(ChannelMessage.Release(source));
+            _channel.Send(new ChannelMessage.Release(source));
         }
     }
 
     /// <summary>The master's answer to one Admit.</summary>
-    public void Answer(ChannelMessage admitted)
+    public void Answer(ChannelMessage.Admitted admitted)
     {
-        if (_pending.TryGetValue(admitted.A, out TaskCompletionSource<bool>? answer))
+        if (_pending.TryGetValue(admitted.RequestId, out TaskCompletionSource<bool>? answer))
         {
-            answer.TrySetResult(admitted.Code == 1);
+            answer.TrySetResult(admitted.Yes);
         }
     }
 

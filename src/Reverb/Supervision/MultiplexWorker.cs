@@ -53,35 +53,35 @@ internal sealed class MultiplexWorker
         using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _proxyTimeout, _trusted);
         _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
 
-        _channel.Send(ChannelMessage.Ready(Environment.ProcessId));
+        _channel.Send(new ChannelMessage.Ready(Environment.ProcessId));
         await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
         listeners.ForEach(listener => listener.Dispose());
         await server.DrainAsync(_drain).ConfigureAwait(false);
 
         // Unasked, so that the master's totals keep what this worker did.
-        _channel.Send(ChannelMessage.Totals(0, server.Connections.Totals()));
+        _channel.Send(new ChannelMessage.Totals(0, server.Connections.Totals()));
     }
 
     private async Task ControlAsync(ConnectionTable connections, CancellationTokenSource stopAccepting)
     {
         await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
         {
-            switch (received.Message.Type)
+            switch (received.Message)
             {
-                case ChannelMessageType.Shutdown:
-                    _drain = TimeSpan.FromMilliseconds(received.Message.A);
+                case ChannelMessage.Shutdown shutdown:
+                    _drain = shutdown.Drain;
                     await stopAccepting.CancelAsync().ConfigureAwait(false);
                     break;
-                case ChannelMessageType.Retire:
+                case ChannelMessage.Retire:
                     // Replaced (a reload or an upgrade): accept no more, let every client finish, no deadline.
                     _drain = null;
                     await stopAccepting.CancelAsync().ConfigureAwait(false);
                     break;
-                case ChannelMessageType.Query:
-                    WorkerStatusReply.Send(_channel, received.Message, connections);
+                case ChannelMessage.Query query:
+                    WorkerStatusReply.Send(_channel, query, connections);
                     break;
-                case ChannelMessageType.Admitted:
-                    _admission?.Answer(received.Message);
+                case ChannelMessage.Admitted admitted:
+                    _admission?.Answer(admitted);
                     break;
             }
         }
@@ -96,27 +96,22 @@ internal sealed class MultiplexWorker
         var listeners = new List<Socket>();
         await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
         {
-            if (received.Message.Type == ChannelMessageType.Listen && received.Descriptor < 0)
+            switch (received.Message)
             {
-                // Lost on the way (logged by the channel): exit, and the master starts a replacement.
-                listeners.ForEach(listener => listener.Dispose());
-                return null;
-            }
+                case ChannelMessage.Listen when received.Descriptor < 0:
+                    // Lost on the way (logged by the channel): exit, and the master starts a replacement.
+                    listeners.ForEach(listener => listener.Dispose());
+                    return null;
+                case ChannelMessage.Listen listen:
+                    listeners.Add(new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true)));
+                    if (listeners.Count >= listen.Count)
+                    {
+                        return listeners;
+                    }
 
-            if (received.Message.Type == ChannelMessageType.Listen)
-            {
-                listeners.Add(new Socket(new SafeSocketHandle(received.Descriptor, ownsHandle: true)));
-                if (listeners.Count >= received.Message.B)
-                {
-                    return listeners;
-                }
-
-                continue;
-            }
-
-            if (received.Message.Type is ChannelMessageType.Shutdown or ChannelMessageType.Retire)
-            {
-                return null;
+                    break;
+                case ChannelMessage.Shutdown or ChannelMessage.Retire:
+                    return null;
             }
         }
 

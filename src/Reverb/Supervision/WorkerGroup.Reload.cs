@@ -80,7 +80,7 @@ internal sealed partial class WorkerGroup
                 _retiring.Add(worker);
             }
 
-            worker.Channel.Send(ChannelMessage.Retire());
+            worker.Channel.Send(new ChannelMessage.Retire());
             ReloadLog.Replaced(_logger, "worker", worker.Pid, fresh!.Pid, (int)(report?.Totals.Active ?? 0));
             replaced.Add($"worker {worker.Pid} → {fresh.Pid}");
         }

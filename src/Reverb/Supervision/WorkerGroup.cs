@@ -12,8 +12,10 @@ namespace Reverb.Supervision;
 /// The workers model's supervisor: a fixed number of worker processes that accept directly on
 /// listening sockets the master hands down and keeps open. The master stays off the accept and data
 /// paths; it only keeps the group at full strength, replacing (and logging) any worker that dies.
-/// Replacements back off (<see cref="RestartBackoff"/>): a worker that keeps dying at start, or
-/// cannot be launched at all, is retried after a growing delay, with a few log lines, not a flood.
+/// What to start and when is <see cref="MasterPolicy"/>'s decision, asked in one place
+/// (<see cref="Maintain"/>) at start, after every death and when a backoff ends: a worker that
+/// keeps dying at start, or cannot be launched at all, is retried after a growing delay, with a
+/// few log lines, not a flood.
 /// </summary>
 internal sealed partial class WorkerGroup : IStatusSource
 {
@@ -32,7 +34,10 @@ internal sealed partial class WorkerGroup : IStatusSource
     private readonly SourceLimit? _perSource;
     private ConnectionTotals _departed;
     private long _crashes;
-    private readonly RestartBackoff _backoff = RestartBackoff.CreateDefault();
+    private readonly MasterPolicy _policy = MasterPolicy.Workers;
+    private readonly bool[] _filled;
+    private StartFailures _failures;
+    private long _wakeAtMs = MasterDecision.Never;
     private readonly TaskCompletionSource _stopRestarts = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _restarts = [];
     private int _unloggedFailures;
@@ -52,6 +57,7 @@ internal sealed partial class WorkerGroup : IStatusSource
         var inherited = new List<Socket>(inheritedQueues ?? []);
         _perSource = perSource;
         _slotListeners = new IReadOnlyList<Socket>[size];
+        _filled = new bool[size];
         for (int slot = 0; slot < size; slot++)
         {
             if (slot == 0 || !ownQueues)
@@ -84,10 +90,7 @@ internal sealed partial class WorkerGroup : IStatusSource
 
     public async Task StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
-        for (int slot = 0; slot < _size; slot++)
-        {
-            StartWorker(slot);
-        }
+        Maintain();
 
         try
         {
@@ -128,7 +131,7 @@ internal sealed partial class WorkerGroup : IStatusSource
 
         foreach (WorkerHandle worker in LiveWorkers())
         {
-            worker.Channel.Send(ChannelMessage.Retire());
+            worker.Channel.Send(new ChannelMessage.Retire());
         }
 
         await _allExited.Task.ConfigureAwait(false);
@@ -161,13 +164,51 @@ internal sealed partial class WorkerGroup : IStatusSource
     /// <summary>Closes the sockets this group added (after the workers have gone).</summary>
     public void CloseOwnListeners() => _siblings.ForEach(s => s.Dispose());
 
-    /// <summary>Starts a worker for <paramref name="slot"/>; null when it could not be launched (a retry is scheduled).</summary>
+    /// <summary>
+    /// The group's one decision point: asks the policy what to do given the counts and the run of
+    /// failed starts, and does it: fills empty places with new workers, or comes back when the
+    /// backoff ends. Called at start, after a worker dies, and when a backoff ends.
+    /// </summary>
+    private void Maintain()
+    {
+        while (true)
+        {
+            int slot;
+            lock (_gate)
+            {
+                // A place holds one current worker; during a reload its retiring predecessor is not counted.
+                int filled = _filled.Count(filled => filled);
+                int ready = Math.Min(filled, _workers.Count(w => w.State == WorkerState.Ready && !_retiring.Contains(w)));
+                var state = new MasterState(_size, ready, filled - ready, Stopping: _stopping || _stopRequested.IsCancellationRequested, Failures: _failures);
+                MasterDecision decision = _policy.Decide(state, Environment.TickCount64);
+                slot = Array.IndexOf(_filled, false);
+                if (decision.Start == 0 || slot < 0)
+                {
+                    WakeAtLocked(decision.WakeAtMs);
+                    return;
+                }
+
+                _filled[slot] = true;
+            }
+
+            StartWorker(slot);
+        }
+    }
+
+    /// <summary>Starts a worker for <paramref name="slot"/>; null when it could not be launched (the policy then decides when to retry).</summary>
     private WorkerHandle? StartWorker(int slot)
     {
         long started = Stopwatch.GetTimestamp();
         if (_launcher.TryLaunch(_settings, _logger, slot, out string? failure) is not { } worker)
         {
-            RestartLater(slot, TimeSpan.Zero, $"cannot start a worker process: {failure}");
+            StartFailures failures;
+            lock (_gate)
+            {
+                _filled[slot] = false;
+                failures = _failures = MasterPolicy.Failed(_failures, Environment.TickCount64);
+            }
+
+            LogFailure($"cannot start a worker process: {failure}", failures);
             return null;
         }
 
@@ -187,74 +228,65 @@ internal sealed partial class WorkerGroup : IStatusSource
         IReadOnlyList<Socket> listeners = _slotListeners[slot];
         for (int i = 0; i < listeners.Count; i++)
         {
-            worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
+            worker.Channel.Send(new ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
 
         _ = MonitorAsync(worker, started);
         return worker;
     }
 
-    /// <summary>
-    /// After a failed start (<paramref name="uptime"/> zero) or a death: starts a replacement for
-    /// <paramref name="slot"/> after the backoff's delay, logging <paramref name="what"/> when the backoff says it is worth a line.
-    /// </summary>
-    private void RestartLater(int slot, TimeSpan uptime, string what)
+    /// <summary>Logs a death or a failed start when the policy says it is worth a line (the others are counted in the next).</summary>
+    private void LogFailure(string what, StartFailures failures)
     {
-        RestartBackoff.Decision decision;
-        lock (_gate)
+        if (!_policy.WorthLogging(failures))
         {
-            if (_stopping || _stopRequested.IsCancellationRequested)
-            {
-                return;
-            }
-
-            decision = _backoff.Failed(uptime);
-            if (!decision.Log)
-            {
-                _unloggedFailures++;
-            }
-        }
-
-        if (decision.Log)
-        {
-            int unlogged = Interlocked.Exchange(ref _unloggedFailures, 0);
-            string retry = decision.Delay == TimeSpan.Zero
-                ? "starting a replacement"
-                : $"{decision.ConsecutiveFailures} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {decision.Delay.TotalSeconds:0.###} s";
-            _logger.LogError("{What}; {Retry}", what, retry);
-        }
-
-        if (decision.Delay == TimeSpan.Zero)
-        {
-            StartWorker(slot);
+            Interlocked.Increment(ref _unloggedFailures);
             return;
         }
 
-        lock (_gate)
-        {
-            _restarts.RemoveAll(t => t.IsCompleted);
-            _restarts.Add(StartAfterAsync(slot, decision.Delay));
-        }
+        int unlogged = Interlocked.Exchange(ref _unloggedFailures, 0);
+        string retry = failures.InARow == 0
+            ? "starting a replacement"
+            : $"{failures.InARow} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {_policy.Backoff(failures).TotalSeconds:0.###} s";
+        _logger.LogError("{What}; {Retry}", what, retry);
     }
 
-    private async Task StartAfterAsync(int slot, TimeSpan delay)
+    /// <summary>Makes sure <see cref="Maintain"/> runs again at <paramref name="atMs"/> (a backoff's end); one pending wake at a time.</summary>
+    private void WakeAtLocked(long atMs)
     {
-        // The timer of an abandoned delay lapses by itself within the backoff's Max.
+        if (atMs == MasterDecision.Never || (_wakeAtMs <= atMs && _wakeAtMs > Environment.TickCount64))
+        {
+            return;
+        }
+
+        _wakeAtMs = atMs;
+        _restarts.RemoveAll(t => t.IsCompleted);
+        _restarts.Add(WakeAsync(TimeSpan.FromMilliseconds(Math.Max(atMs - Environment.TickCount64, 0))));
+    }
+
+    private async Task WakeAsync(TimeSpan delay)
+    {
+        // The timer of an abandoned delay lapses by itself within the policy's longest backoff.
         if (await Task.WhenAny(Task.Delay(delay, CancellationToken.None), _stopRestarts.Task).ConfigureAwait(false) == _stopRestarts.Task)
         {
             return;
         }
 
-        StartWorker(slot);
+        Maintain();
     }
 
     private async Task MonitorAsync(WorkerHandle worker, long started)
     {
         await worker.ListenUntilExitAsync(message =>
         {
-            switch (message.Type)
+            switch (message)
             {
-                case ChannelMessageType.Ready:
+                case ChannelMessage.Ready:
+                    lock (_gate)
+                    {
+                        worker.State = WorkerState.Ready;
+                    }
+
                     if (_readiness.TryGetValue(worker, out TaskCompletionSource? ready))
                     {
                         ready.TrySetResult();
@@ -266,11 +298,11 @@ internal sealed partial class WorkerGroup : IStatusSource
                     }
 
                     break;
-                case ChannelMessageType.Admit:
-                    Admit(worker, message);
+                case ChannelMessage.Admit admit:
+                    Admit(worker, admit);
                     break;
-                case ChannelMessageType.Release:
-                    Release(worker, message.Address());
+                case ChannelMessage.Release release:
+                    Release(worker, release.Source);
                     break;
             }
         }).ConfigureAwait(false);
@@ -283,17 +315,23 @@ internal sealed partial class WorkerGroup : IStatusSource
 
         bool stopping;
         bool retired;
+        StartFailures failures;
         _readiness.TryRemove(worker, out _);
         lock (_gate)
         {
+            // A retired worker's place is held by its replacement (or, for a replacement a reload gave up
+            // on, by the worker it was to replace): neither a death nor a free place.
             retired = _retiring.Remove(worker);
             _workers.Remove(worker);
+            _filled[worker.Slot] &= retired;
             _departed += worker.LastTotals with { Active = 0 };
             stopping = _stopping || _stopRequested.IsCancellationRequested;
             if (stopping && _workers.Count == 0)
             {
                 _allExited.TrySetResult();
             }
+
+            failures = _failures = stopping || retired ? _failures : _policy.Exited(_failures, worker.State == WorkerState.Ready, Stopwatch.GetElapsedTime(started), Environment.TickCount64);
         }
 
         if (retired && !stopping)
@@ -304,13 +342,11 @@ internal sealed partial class WorkerGroup : IStatusSource
         {
             Interlocked.Increment(ref _crashes);
             string how = worker.KilledBecause is { } why ? $"killed by the master: {why}" : ExitDescription.Of(worker.Process);
-            RestartLater(
-                worker.Slot,
-                Stopwatch.GetElapsedTime(started),
-                $"worker {worker.Pid} died ({how}); its clients are disconnected, queued and other workers' clients are unaffected");
+            LogFailure($"worker {worker.Pid} died ({how}); its clients are disconnected, queued and other workers' clients are unaffected", failures);
         }
 
         worker.Dispose();
+        Maintain();
     }
 
     /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
@@ -341,9 +377,9 @@ internal sealed partial class WorkerGroup : IStatusSource
         return new ModelStatus([], processes, totals, Interlocked.Read(ref _crashes));
     }
 
-    private void Admit(WorkerHandle worker, ChannelMessage message)
+    private void Admit(WorkerHandle worker, ChannelMessage.Admit admit)
     {
-        System.Net.IPAddress source = message.Address();
+        System.Net.IPAddress source = admit.Source;
         bool admitted = _perSource?.TryAdmit(source) ?? true;
         if (admitted && _perSource is not null)
         {
@@ -353,7 +389,7 @@ internal sealed partial class WorkerGroup : IStatusSource
             }
         }
 
-        worker.Channel.Send(ChannelMessage.Admitted(message.C, admitted));
+        worker.Channel.Send(new ChannelMessage.Admitted(admit.RequestId, admitted));
     }
 
     private void Release(WorkerHandle worker, System.Net.IPAddress source)

@@ -45,11 +45,6 @@ internal sealed class WorkerHandle : IDisposable
 
     public WorkerState State { get; set; } = WorkerState.Starting;
 
-    /// <summary>The client being served (process model).</summary>
-    public LiveConnection? Client { get; set; }
-
-    public int Served { get; set; }
-
     /// <summary>The last totals the worker reported (asked or, as it exits, unasked).</summary>
     public ConnectionTotals LastTotals
     {
@@ -68,45 +63,42 @@ internal sealed class WorkerHandle : IDisposable
     /// <summary>
     /// Hands each message from the worker to <paramref name="onMessage"/> until its channel closes
     /// (it exited or died), then waits, bounded, for the runtime to reap it so its exit status is known.
-    /// Replies to <see cref="QueryAsync"/> are taken here.
+    /// Replies to <see cref="QueryAsync"/> are taken here. A worker that sends an invalid message is killed.
     /// </summary>
-    public async Task ListenUntilExitAsync(Action<ChannelMessage> onMessage)
+    public async Task ListenUntilExitAsync(Action<IWorkerMessage> onMessage)
     {
-        while (await Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } message)
+        while (await Channel.ReceiveAsync(CancellationToken.None).ConfigureAwait(false) is { } received)
         {
             if (KilledBecause is not null)
             {
                 continue;
             }
 
-            if (message.ProblemFromWorker() is { } problem)
+            if (received.Message is not { } message)
             {
-                Condemn($"sent an invalid message ({problem})");
-                continue;
-            }
-
-            if (message.Type == ChannelMessageType.Done && Client?.Id != message.A)
-            {
-                // A "done" for a connection this worker does not hold (a late or forged one): nothing to end.
-                _logger?.LogDebug("worker {Pid}: ignored a done for connection {Id}, which it does not hold", Pid, message.A);
+                Condemn($"sent an invalid message ({received.Problem})");
                 continue;
             }
 
             try
             {
-                if (message.Type is ChannelMessageType.Report or ChannelMessageType.Totals)
+                switch (message)
                 {
-                    TakeReport(message);
-                }
-                else
-                {
-                    onMessage(message);
+                    case ChannelMessage.Report report:
+                        TakeReport(report);
+                        break;
+                    case ChannelMessage.Totals totals:
+                        TakeTotals(totals);
+                        break;
+                    default:
+                        onMessage(message);
+                        break;
                 }
             }
             catch (Exception ex)
             {
                 // Never let one message end the watch over this worker: that would leave it unsupervised.
-                Condemn($"a {message.Type} message from it could not be handled: {ex.Message}");
+                Condemn($"a {ChannelCodec.KindOf(message)} message from it could not be handled: {ex.Message}");
             }
         }
 
@@ -139,7 +131,7 @@ internal sealed class WorkerHandle : IDisposable
                 _reported.Clear();
             }
 
-            if (!Channel.Send(ChannelMessage.Query(id, totalsOnly)))
+            if (!Channel.Send(new ChannelMessage.Query(id, totalsOnly)))
             {
                 return null;
             }
@@ -166,28 +158,26 @@ internal sealed class WorkerHandle : IDisposable
         }
     }
 
-    private void TakeReport(ChannelMessage message)
+    private void TakeReport(ChannelMessage.Report report)
     {
         lock (_gate)
         {
-            if (message.Type == ChannelMessageType.Totals)
+            if (_pending is not null && report.RequestId == _pendingId)
             {
-                _lastTotals = message.AsTotals();
+                _reported.Add(new ClientStatus(report.Client?.ToString() ?? "unknown peer", report.BytesIn, report.BytesOut, report.Since));
             }
+        }
+    }
 
-            if (_pending is null || message.F != _pendingId)
+    private void TakeTotals(ChannelMessage.Totals totals)
+    {
+        lock (_gate)
+        {
+            _lastTotals = totals.Figures;
+            if (_pending is not null && totals.RequestId == _pendingId)
             {
-                return;
+                _pending.TrySetResult(new WorkerReport([.. _reported], totals.Figures));
             }
-
-            if (message.Type == ChannelMessageType.Report)
-            {
-                string client = message.ClientEndPoint()?.ToString() ?? "unknown peer";
-                _reported.Add(new ClientStatus(client, message.C, message.D, DateTimeOffset.FromUnixTimeMilliseconds(message.E)));
-                return;
-            }
-
-            _pending.TrySetResult(new WorkerReport([.. _reported], message.AsTotals()));
         }
     }
 

@@ -67,7 +67,7 @@ internal sealed class WorkerLauncher
                 }
 
                 UnixChannelSocket.SetCloseOnExec(childEnd, enabled: false);
-                ProcessStartInfo start = _self.StartInfo(settings.ToArguments(childEnd, _masterPid));
+                ProcessStartInfo start = _self.StartInfo((settings with { MasterPid = _masterPid, ChannelFd = childEnd }).ToArguments());
 
                 // No diagnostics IPC socket per worker (JIT builds open one in /tmp): a worker holds only its channel and its client.
                 start.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";

@@ -1,11 +1,11 @@
 using System.Diagnostics;
+using System.Net;
 using Microsoft.Extensions.Logging.Abstractions;
-using Reverb.Echo;
 using Reverb.Interop;
-using Reverb.Monitoring;
 using Reverb.Protocol;
 using Reverb.Serving;
 using Reverb.Supervision;
+using Reverb.Tests.Protocol;
 
 namespace Reverb.Tests.Supervision;
 
@@ -16,40 +16,52 @@ namespace Reverb.Tests.Supervision;
 /// </summary>
 public sealed class WorkerHandleTests
 {
-    [Fact]
-    public async Task An_out_of_range_field_gets_the_worker_killed_and_the_watch_ends_normally()
+    [Theory]
+    [InlineData("Report with port 70000")]
+    [InlineData("a frame of unknown kind 2")]
+    [InlineData("Query, which only the master sends")]
+    [InlineData("a frame of 12 bytes (every message is 64)")]
+    public async Task An_invalid_message_gets_the_worker_killed_and_the_watch_ends_normally(string problem)
     {
+        byte[] invalid = problem switch
+        {
+            "Report with port 70000" => RawFrame.Of((byte)ChannelMessageType.Report, code: 70_000),
+            "a frame of unknown kind 2" => RawFrame.Of(2, a: 1),
+            "Query, which only the master sends" => RawFrame.Of(new ChannelMessage.Query(1)),
+            _ => new byte[12],
+        };
         using var worker = Worker.Start();
-        var delivered = new List<ChannelMessage>();
+        var delivered = new List<IWorkerMessage>();
         Task watch = worker.Handle.ListenUntilExitAsync(delivered.Add);
 
-        worker.Send(ChannelMessage.Ready(worker.Handle.Pid));
-        worker.Send(new ChannelMessage(ChannelMessageType.Report, 70_000, 0, 0, 0, 0, 0, 0));
-        worker.Send(ChannelMessage.Ready(worker.Handle.Pid));
+        worker.Send(RawFrame.Of(new ChannelMessage.Ready(worker.Handle.Pid)));
+        worker.Send(invalid);
+        worker.Send(RawFrame.Of(new ChannelMessage.Ready(worker.Handle.Pid)));
 
         // The watch ends (the worker was killed, its channel closed) instead of faulting.
         worker.CloseOurEnd();
         await watch.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.True(worker.Handle.Process.HasExited);
-        Assert.Contains("Report with port 70000", worker.Handle.KilledBecause, StringComparison.Ordinal);
-        Assert.Single(delivered);
+        Assert.Equal($"sent an invalid message ({problem})", worker.Handle.KilledBecause);
+        Assert.Equal([new ChannelMessage.Ready(worker.Handle.Pid)], delivered);
     }
 
     [Fact]
-    public async Task A_done_for_a_connection_the_worker_does_not_hold_is_ignored()
+    public async Task Totals_unasked_are_kept_and_not_handed_on()
     {
         using var worker = Worker.Start();
-        var delivered = new List<ChannelMessage>();
+        var delivered = new List<IWorkerMessage>();
         Task watch = worker.Handle.ListenUntilExitAsync(delivered.Add);
-        worker.Handle.Client = new LiveConnection(42, null, "client");
+        var totals = new ConnectionTotals(Accepted: 5, Active: 0, RejectedPerSource: 1, RejectedProxyHeader: 2, BytesIn: 30, BytesOut: 30);
 
-        worker.Send(ChannelMessage.Done(41, 1, 1, (int)EchoEnd.ClientClosed));
-        worker.Send(ChannelMessage.Done(42, 5, 5, (int)EchoEnd.ClientClosed));
+        worker.Send(RawFrame.Of(new ChannelMessage.Totals(0, totals)));
+        worker.Send(RawFrame.Of(new ChannelMessage.Release(IPAddress.Loopback)));
 
         worker.CloseOurEnd();
         ChildProcesses.TryKill(worker.Handle.Process);
         await watch.WaitAsync(TimeSpan.FromSeconds(20));
-        Assert.Equal([42L], delivered.Select(m => m.A));
+        Assert.Equal(totals, worker.Handle.LastTotals);
+        Assert.Equal([new ChannelMessage.Release(IPAddress.Loopback)], delivered);
         Assert.Null(worker.Handle.KilledBecause);
     }
 
@@ -72,12 +84,7 @@ public sealed class WorkerHandleTests
             return new Worker(new WorkerHandle(process, new MasterChannel(master), logger: NullLogger.Instance), worker);
         }
 
-        public void Send(ChannelMessage message)
-        {
-            Span<byte> payload = stackalloc byte[ChannelMessage.Size];
-            message.WriteTo(payload);
-            Assert.True(UnixChannelSocket.Send(_ourEnd, payload));
-        }
+        public void Send(byte[] frame) => Assert.True(UnixChannelSocket.Send(_ourEnd, frame));
 
         /// <summary>As the worker's death would: the master's receive sees the channel close.</summary>
         public void CloseOurEnd()
