@@ -57,9 +57,9 @@ internal sealed class WorkerChannel : IDisposable
 
             if (ChannelMessage.TryRead(payload[..received], out ChannelMessage message))
             {
-                if (truncated)
+                if (truncated && _logger is not null)
                 {
-                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", message.Type);
+                    ProtocolLog.DescriptorLost(_logger, message.Type);
                 }
 
                 if (truncated && message.Type == ChannelMessageType.Serve)

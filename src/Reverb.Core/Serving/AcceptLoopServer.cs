@@ -128,7 +128,7 @@ internal sealed class AcceptLoopServer : IDisposable
             }
             catch (TimeoutException)
             {
-                _logger.LogWarning("{Count} connections did not close in time", Volatile.Read(ref _active));
+                ServerLog.DrainTimedOut(_logger, Volatile.Read(ref _active));
             }
         }
         else
@@ -210,7 +210,7 @@ internal sealed class AcceptLoopServer : IDisposable
         catch (Exception ex)
         {
             // A fault while serving one client must never reach the others.
-            _logger.LogError("unexpected error while serving {Peer}: {Error}", peer, ex.Message);
+            ServerLog.ServeFailed(_logger, peer, ex.Message);
         }
         finally
         {
@@ -275,7 +275,7 @@ internal sealed class AcceptLoopServer : IDisposable
     {
         if (_capNotice.Allow())
         {
-            _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
+            ServerLog.AtClientLimit(_logger, _maxClients);
         }
     }
 
