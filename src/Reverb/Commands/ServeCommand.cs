@@ -152,12 +152,12 @@ internal static class ServeCommand
         ILogger logger = logs.CreateLogger("reverb.master");
         using var signals = new ShutdownSignals(logger: logger);
         ulong descriptors = DescriptorLimit.RaiseToHardLimit();
-        logger.LogDebug("descriptor limit: {Limit}", descriptors);
+        ServeLog.DescriptorLimit(logger, descriptors);
 
         IReadOnlyList<System.Net.Sockets.Socket>? listeners = SocketActivation.TakeListeners();
         if (listeners is not null)
         {
-            logger.LogInformation("serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used", listeners.Count);
+            ServeLog.SocketActivation(logger, listeners.Count);
         }
 
         // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.
@@ -177,8 +177,7 @@ internal static class ServeCommand
         {
             board.Draining();
             notifier?.Stopping();
-            logger.LogInformation(
-                "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
+            ServeLog.Stopping(logger, signals.Signal, settings.DrainTimeout.TotalSeconds);
         });
         var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies);
 
@@ -197,7 +196,7 @@ internal static class ServeCommand
             metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger) : null;
             if (metrics is not null)
             {
-                logger.LogInformation("metrics on {Url}", metrics.Url);
+                ServeLog.MetricsOn(logger, metrics.Url);
             }
 
             control = listeners[0].LocalEndPoint is System.Net.IPEndPoint first ? ControlSocket.TryStart(first.Port, board, logger) : null;
@@ -206,7 +205,7 @@ internal static class ServeCommand
             {
                 // The drain is abandoned: its clients and workers go now.
                 string second = await signals.StopNow.ConfigureAwait(false);
-                logger.LogWarning("second {Signal} during the drain: stopping now", second);
+                ServeLog.StoppingNow(logger, second);
                 ChildProcesses.KillAll();
                 return ShutdownSignals.ExitCodeFor(second);
             }
@@ -235,7 +234,7 @@ internal static class ServeCommand
             }
         }
 
-        logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
+        ServeLog.Stopped(logger, signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
     }
 

@@ -70,7 +70,7 @@ internal sealed class ShutdownSignals : IDisposable
         context.Cancel = true;
         if (_logger is not null && _hangups.Allow())
         {
-            _logger.LogWarning("SIGHUP: reload is not supported; ignored (stop with SIGTERM)");
+            HostingLog.HangupIgnored(_logger);
         }
     }
 

@@ -74,7 +74,7 @@ internal sealed class RequestListener : IAsyncDisposable
         }
         catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
         {
-            _logger.LogError("stopped answering on {Endpoint}: {Error}", _listener.LocalEndPoint, ex.Message);
+            MonitoringLog.AnsweringStopped(_logger, _listener.LocalEndPoint, ex.Message);
         }
     }
 

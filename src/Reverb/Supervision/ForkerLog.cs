@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Reverb.Supervision;
 
 /// <summary>The process model's log events (the per-client ones are in ServerLog, shared by every model).</summary>
+/// <remarks>Event ids 40–59 (each area's log class has its own range: LogEventIdTests lists them all).</remarks>
 internal static partial class ForkerLog
 {
     [LoggerMessage(EventId = 40, EventName = "ForkerStarted", Level = LogLevel.Debug, Message = "started forking process {Pid} (generation {Generation})")]

@@ -184,7 +184,7 @@ internal sealed class WorkerGroup : IStatusSource
             string retry = decision.Delay == TimeSpan.Zero
                 ? "starting a replacement"
                 : $"{decision.ConsecutiveFailures} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {decision.Delay.TotalSeconds:0.###} s";
-            _logger.LogError("{What}; {Retry}", what, retry);
+            WorkerLog.Replaced(_logger, what, retry);
         }
 
         if (decision.Delay == TimeSpan.Zero)

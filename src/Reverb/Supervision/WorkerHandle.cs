@@ -88,7 +88,11 @@ internal sealed class WorkerHandle : IDisposable
             if (message.Type == ChannelMessageType.Done && Client?.Id != message.A)
             {
                 // A "done" for a connection this worker does not hold (a late or forged one): nothing to end.
-                _logger?.LogDebug("worker {Pid}: ignored a done for connection {Id}, which it does not hold", Pid, message.A);
+                if (_logger is not null)
+                {
+                    WorkerLog.StrayDone(_logger, Pid, message.A);
+                }
+
                 continue;
             }
 
@@ -199,7 +203,11 @@ internal sealed class WorkerHandle : IDisposable
             return;
         }
 
-        _logger?.LogError("worker {Pid} {Why}; killing it so that it is replaced", Pid, why);
+        if (_logger is not null)
+        {
+            WorkerLog.Condemned(_logger, Pid, why);
+        }
+
         ChildProcesses.TryKill(Process);
     }
 
