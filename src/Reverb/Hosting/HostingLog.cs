@@ -14,4 +14,7 @@ internal static partial class HostingLog
 
     [LoggerMessage(EventId = 32, EventName = "HangupIgnored", Level = LogLevel.Warning, Message = "SIGHUP: reload is not supported; ignored (stop with SIGTERM)")]
     public static partial void HangupIgnored(ILogger logger);
+
+    [LoggerMessage(EventId = 33, EventName = "SystemdNotifierFailed", Level = LogLevel.Error, Message = "systemd notification stopped (no more STATUS= or WATCHDOG=1): {Error}")]
+    public static partial void SystemdNotifierFailed(ILogger logger, string error);
 }

@@ -105,7 +105,23 @@ internal sealed class SystemdNotifier : IAsyncDisposable
     /// <summary>The drain begins: STOPPING=1, at once (called from the stop signal's callback).</summary>
     public void Stopping() => Send($"STOPPING=1\nSTATUS={Describe("draining", null)}");
 
+    /// <summary>The notifier's loop, owned by <see cref="_loop"/> and awaited on dispose; a failure is logged, not left in the task.</summary>
     private async Task RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            await NotifyAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_end.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            HostingLog.SystemdNotifierFailed(_logger, ex.Message);
+        }
+    }
+
+    private async Task NotifyAsync(CancellationToken stop)
     {
         using var ready = CancellationTokenSource.CreateLinkedTokenSource(stop, _end.Token);
         try

@@ -21,4 +21,7 @@ internal static partial class MonitoringLog
 
     [LoggerMessage(EventId = 84, EventName = "AnsweringStopped", Level = LogLevel.Error, Message = "stopped answering on {Endpoint}: {Error}")]
     public static partial void AnsweringStopped(ILogger logger, EndPoint? endpoint, string error);
+
+    [LoggerMessage(EventId = 85, EventName = "AnswerFailed", Level = LogLevel.Error, Message = "could not answer a request on {Endpoint}: {Error}{More}")]
+    public static partial void AnswerFailed(ILogger logger, EndPoint? endpoint, string error, string more);
 }

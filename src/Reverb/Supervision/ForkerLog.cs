@@ -27,6 +27,9 @@ internal static partial class ForkerLog
     [LoggerMessage(EventId = 48, EventName = "ReapedStranger", Level = LogLevel.Debug, Message = "reaped process {Pid} ({How}), a child of the master that was not a client's")]
     public static partial void ReapedStranger(ILogger logger, int pid, string how);
 
+    [LoggerMessage(EventId = 49, EventName = "ForkerReaderFailed", Level = LogLevel.Error, Message = "reading the messages of forking process {Pid} failed: {Error}; killing it so that a new one starts")]
+    public static partial void ReaderFailed(ILogger logger, int pid, string error);
+
     [LoggerMessage(EventId = 46, EventName = "KillingAfterDrain", Level = LogLevel.Warning, Message = "clients still open after the drain period; killing their processes")]
     public static partial void KillingAfterDrain(ILogger logger);
 }

@@ -35,6 +35,7 @@ internal sealed class WorkerGroup : IStatusSource
     private readonly RestartBackoff _backoff = RestartBackoff.CreateDefault();
     private readonly TaskCompletionSource _stopRestarts = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _restarts = [];
+    private readonly List<Task> _monitors = [];
     private int _unloggedFailures;
 
     private readonly CancellationToken _stopRequested;
@@ -115,6 +116,15 @@ internal sealed class WorkerGroup : IStatusSource
 
         await Task.WhenAll(restarts).ConfigureAwait(false);
         await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, drain, _logger).ConfigureAwait(false);
+
+        // Each watch ends soon after its worker (bounded, in case one outlived even its SIGKILL).
+        Task[] monitors;
+        lock (_gate)
+        {
+            monitors = [.. _monitors];
+        }
+
+        await ChildProcesses.Completes(Task.WhenAll(monitors), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
     }
 
     private WorkerHandle[] LiveWorkers()
@@ -154,7 +164,12 @@ internal sealed class WorkerGroup : IStatusSource
             worker.Channel.Send(ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
 
-        _ = MonitorAsync(worker, started);
+        Task monitor = MonitorAsync(worker, started);
+        lock (_gate)
+        {
+            _monitors.RemoveAll(t => t.IsCompleted);
+            _monitors.Add(monitor);
+        }
     }
 
     /// <summary>
@@ -211,27 +226,20 @@ internal sealed class WorkerGroup : IStatusSource
         StartWorker(slot);
     }
 
+    /// <summary>Watches one worker until it exits, then replaces it (unless stopping). Owned by <see cref="_monitors"/>, awaited on stop.</summary>
     private async Task MonitorAsync(WorkerHandle worker, long started)
     {
-        await worker.ListenUntilExitAsync(message =>
+        try
         {
-            switch (message.Type)
-            {
-                case ChannelMessageType.Ready:
-                    if (Interlocked.Increment(ref _ready) >= _size)
-                    {
-                        _allReady.TrySetResult();
-                    }
-
-                    break;
-                case ChannelMessageType.Admit:
-                    Admit(worker, message);
-                    break;
-                case ChannelMessageType.Release:
-                    Release(worker, message.Address());
-                    break;
-            }
-        }).ConfigureAwait(false);
+            await ListenAsync(worker).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Never leave a worker unwatched: one whose messages cannot be read is killed, and replaced like any other.
+            WorkerLog.WatchFailed(_logger, worker.Pid, ex.Message);
+            ChildProcesses.TryKill(worker.Process);
+            await ChildProcesses.Completes(worker.Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
 
         // The clients a dead worker held are gone with it.
         foreach (System.Net.IPAddress source in worker.Admitted.ToArray())
@@ -263,6 +271,27 @@ internal sealed class WorkerGroup : IStatusSource
 
         worker.Dispose();
     }
+
+    private Task ListenAsync(WorkerHandle worker) =>
+        worker.ListenUntilExitAsync(message =>
+        {
+            switch (message.Type)
+            {
+                case ChannelMessageType.Ready:
+                    if (Interlocked.Increment(ref _ready) >= _size)
+                    {
+                        _allReady.TrySetResult();
+                    }
+
+                    break;
+                case ChannelMessageType.Admit:
+                    Admit(worker, message);
+                    break;
+                case ChannelMessageType.Release:
+                    Release(worker, message.Address());
+                    break;
+            }
+        });
 
     /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
     public Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken) => CaptureAsync(totalsOnly: false, cancellationToken);

@@ -20,4 +20,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 63, EventName = "WorkerOutstayedDrain", Level = LogLevel.Warning, Message = "worker {Pid} did not exit after the drain period; killing it")]
     public static partial void OutstayedDrain(ILogger logger, int pid);
+
+    [LoggerMessage(EventId = 64, EventName = "WorkerWatchFailed", Level = LogLevel.Error, Message = "watching worker {Pid} failed: {Error}; killing it so that it is replaced")]
+    public static partial void WatchFailed(ILogger logger, int pid, string error);
+
+    [LoggerMessage(EventId = 65, EventName = "WorkerControlFailed", Level = LogLevel.Error, Message = "reading the master's messages failed: {Error}; this worker stops accepting and exits once its clients are done")]
+    public static partial void ControlFailed(ILogger logger, string error);
 }
