@@ -169,7 +169,7 @@ internal sealed class EchoConnection
         _counters.AddIn(chunk.Length);
         if (_options.LogChunks && _logger.IsEnabled(LogLevel.Debug))
         {
-            _logger.LogDebug("{Peer} > {Chunk}", _peer, ChunkFormatter.Format(chunk));
+            EchoLog.Chunk(_logger, _peer, ChunkFormatter.Format(chunk));
         }
     }
 

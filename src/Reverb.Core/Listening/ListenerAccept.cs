@@ -32,7 +32,7 @@ internal static class ListenerAccept
             {
                 if (outOfDescriptors.Allow())
                 {
-                    logger.LogWarning("accept failed ({Error}: {Message}); accepting again shortly", ex.SocketErrorCode, ex.Message);
+                    ListeningLog.AcceptBackoff(logger, ex.SocketErrorCode, ex.Message);
                 }
 
                 await Task.Delay(Backoff, cancellationToken).ConfigureAwait(false);

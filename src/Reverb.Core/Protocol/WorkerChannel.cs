@@ -57,9 +57,9 @@ internal sealed class WorkerChannel : IDisposable
 
             if (ChannelCodec.TryRead(payload[..received], out IChannelMessage? message, out string? error) && message is IMasterMessage fromMaster)
             {
-                if (truncated)
+                if (truncated && _logger is not null)
                 {
-                    _logger?.LogError("a {Type} message from the master lost the descriptor sent with it (MSG_CTRUNC: out of descriptors?)", ChannelCodec.KindOf(fromMaster));
+                    ProtocolLog.DescriptorLost(_logger, ChannelCodec.KindOf(fromMaster));
                 }
 
                 _inbox.Writer.TryWrite(new ReceivedMessage(fromMaster, fd, truncated));
@@ -67,7 +67,10 @@ internal sealed class WorkerChannel : IDisposable
             }
 
             // Only a master of another version could send this: say so, and drop it.
-            _logger?.LogError("ignored a message from the master: {Problem}", error ?? $"{ChannelCodec.KindOf(message!)}, which only a worker sends");
+            if (_logger is not null)
+            {
+                ProtocolLog.IgnoredFromMaster(_logger, error ?? $"{ChannelCodec.KindOf(message!)}, which only a worker sends");
+            }
             if (fd >= 0)
             {
                 Posix.close(fd);

@@ -128,7 +128,7 @@ internal sealed class AcceptLoopServer : IDisposable
             }
             catch (TimeoutException)
             {
-                _logger.LogWarning("{Count} connections did not close in time", Volatile.Read(ref _active));
+                ServerLog.DrainTimedOut(_logger, Volatile.Read(ref _active));
             }
         }
         else
@@ -160,23 +160,29 @@ internal sealed class AcceptLoopServer : IDisposable
         }
         else
         {
+            // Not fire-and-forget: the task is owned by the count of active clients (DrainAsync waits
+            // until it is zero), and it never faults (ServeAsync catches and logs every failure). So
+            // no collection of tasks is kept: a connection costs no more than its own state machine.
             _ = ServeAsync(client);
         }
     }
 
+    /// <summary>Serves one client to the end; never throws (a failure is logged), and always frees the client's slot.</summary>
     private async Task ServeAsync(Socket client)
     {
-        string peer = PeerName(client);
-        IPEndPoint? endpoint = PeerEndPoint(client);
+        string peer = "unknown peer";
+        IPEndPoint? endpoint = null;
         bool admitted = false;
         IPEndPoint? admittedReal = null;
         LiveConnection? connection = null;
         EchoResult result = default;
-
-        // Behind a trusted proxy every client shares the proxy's address: count the real one, from its header.
-        bool countRealClient = _perSource is not null && _session.CountsRealClient(endpoint?.Address);
         try
         {
+            peer = PeerName(client);
+            endpoint = PeerEndPoint(client);
+
+            // Behind a trusted proxy every client shares the proxy's address: count the real one, from its header.
+            bool countRealClient = _perSource is not null && _session.CountsRealClient(endpoint?.Address);
             if (_perSource is not null && endpoint is not null && !countRealClient)
             {
                 admitted = await _perSource.AdmitAsync(endpoint, peer, _closeConnections.Token).ConfigureAwait(false);
@@ -210,27 +216,36 @@ internal sealed class AcceptLoopServer : IDisposable
         catch (Exception ex)
         {
             // A fault while serving one client must never reach the others.
-            _logger.LogError("unexpected error while serving {Peer}: {Error}", peer, ex.Message);
+            ServerLog.ServeFailed(_logger, peer, ex.Message);
         }
         finally
         {
-            client.Dispose();
-            if (connection is not null)
+            try
             {
-                Connections.Close(connection, result.BytesIn, result.BytesOut, result.End);
-            }
+                client.Dispose();
+                if (connection is not null)
+                {
+                    Connections.Close(connection, result.BytesIn, result.BytesOut, result.End);
+                }
 
-            if (admitted)
+                if (admitted)
+                {
+                    _perSource!.Release(endpoint!);
+                }
+
+                if (admittedReal is not null)
+                {
+                    _perSource!.Release(admittedReal);
+                }
+            }
+            catch (Exception ex)
             {
-                _perSource!.Release(endpoint!);
+                ServerLog.ServeFailed(_logger, peer, ex.Message);
             }
-
-            if (admittedReal is not null)
+            finally
             {
-                _perSource!.Release(admittedReal);
+                FreeSlot();
             }
-
-            FreeSlot();
         }
 
         async ValueTask<bool> AdmitRealClientAsync(ProxyHeader header)
@@ -275,7 +290,7 @@ internal sealed class AcceptLoopServer : IDisposable
     {
         if (_capNotice.Allow())
         {
-            _logger.LogWarning("{Max} clients connected (--max-clients); new clients wait in the listen queue", _maxClients);
+            ServerLog.AtClientLimit(_logger, _maxClients);
         }
     }
 

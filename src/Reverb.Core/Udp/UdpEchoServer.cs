@@ -61,7 +61,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
                 else
                 {
                     // A Unix-domain listener passed by the service manager has no UDP twin.
-                    logger.LogWarning("udp: no UDP echo beside {Endpoint}: not an IP address", listener.LocalEndPoint);
+                    UdpLog.NotBeside(logger, listener.LocalEndPoint);
                 }
             }
         }
@@ -85,9 +85,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         string ports = UdpReflectionGuard.ServicePortsText;
         foreach (Socket socket in sockets)
         {
-            logger.LogInformation(
-                "udp echo on {Endpoint} (in the master process, pid {Pid}; {Limit}; no replies to source ports {Ports}: loop protection)",
-                socket.LocalEndPoint, Environment.ProcessId, limit, ports);
+            UdpLog.Started(logger, socket.LocalEndPoint, Environment.ProcessId, limit, ports);
         }
 
         return new UdpEchoServer([.. sockets], ratePerSecond, logger, stop);
@@ -107,7 +105,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         CloseSockets();
         await Task.WhenAll(_loops).ConfigureAwait(false);
         _refusals.Flush(Stopwatch.GetTimestamp(), force: true);
-        _logger.LogInformation("udp echo stopped: {Echoed} datagrams echoed, {Refused} refused", Echoed, Refused);
+        UdpLog.Stopped(_logger, Echoed, Refused);
         _stop.Dispose();
     }
 
@@ -179,7 +177,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
                 catch (SocketException ex) when (ex.SocketErrorCode != SocketError.OperationAborted)
                 {
                     // One sender's unreachable address must not stop the echo for the others.
-                    _logger.LogDebug("udp: reply to {Source} failed: {Error}", UdpRefusalLog.Display(source), ex.SocketErrorCode);
+                    UdpLog.ReplyFailed(_logger, UdpRefusalLog.Display(source), ex.SocketErrorCode);
                 }
             }
         }
@@ -193,7 +191,7 @@ internal sealed class UdpEchoServer : IAsyncDisposable
         catch (Exception ex)
         {
             // Not expected; TCP keeps serving, and the stop must not be taken for a crash.
-            _logger.LogError("udp echo on {Endpoint} stopped: {Error}", endpoint, ex.Message);
+            UdpLog.LoopFailed(_logger, endpoint, ex.Message);
         }
         finally
         {

@@ -65,9 +65,7 @@ internal sealed class UdpRefusalLog
 
     private void Report(UdpRefusal reason, Pending pending, long timestamp)
     {
-        _logger.LogWarning(
-            "udp: refused {Count} datagram(s) from {Source}{Others} ({Reason}); such refusals are reported at most every {Interval:0} s",
-            pending.Count, Display(pending.LastSource), pending.SeveralSources ? " and other sources" : string.Empty, Describe(reason), Interval.TotalSeconds);
+        UdpLog.Refused(_logger, pending.Count, Display(pending.LastSource), pending.SeveralSources ? " and other sources" : string.Empty, Describe(reason), Interval.TotalSeconds);
         pending.Count = 0;
         pending.SeveralSources = false;
         pending.LastReport = timestamp;

@@ -158,7 +158,7 @@ internal static class ServeCommand
         var serveControl = new ServeControl { InheritedQueues = successor?.Queues ?? [] };
         using var signals = new ShutdownSignals(logger: logger, reload: () => Reload(serveControl, settings.Model, logger));
         ulong descriptors = DescriptorLimit.RaiseToHardLimit();
-        logger.LogDebug("descriptor limit: {Limit}", descriptors);
+        ServeLog.DescriptorLimit(logger, descriptors);
 
         // An upgraded master serves the sockets its predecessor handed down; any other, a service manager's if it passed some.
         PassedSockets? passed = successor is null ? SocketActivation.TakeSockets() : null;
@@ -189,8 +189,7 @@ internal static class ServeCommand
                 return;
             }
 
-            logger.LogInformation(
-                "{Signal}: stopping; open clients have up to {Drain:0.###} s to finish (a second SIGTERM or Ctrl-C stops at once)", signals.Signal, settings.DrainTimeout.TotalSeconds);
+            ServeLog.Stopping(logger, signals.Signal, settings.DrainTimeout.TotalSeconds);
         });
         var context = new ServeContext(listeners, settings.Echo, settings.ProxyProtocol, settings.MaxClients, settings.DrainTimeout, settings.Workers, settings.ClientsPerProcess, settings.Backlog, settings.LogLevel, settings.LogFormat, settings.MaxPerSource, board, logger, settings.ProxyTimeout, settings.TrustedProxies, ListenersPassed: passed is not null, Control: serveControl);
 
@@ -238,7 +237,7 @@ internal static class ServeCommand
             metrics = settings.Metrics is { } where ? StartMetrics(where, board, udp is not null, logger, successor?.Metrics) : null;
             if (metrics is not null)
             {
-                logger.LogInformation("metrics on {Url}", metrics.Url);
+                ServeLog.MetricsOn(logger, metrics.Url);
             }
 
             if (successor is null)
@@ -256,7 +255,7 @@ internal static class ServeCommand
             {
                 // The drain is abandoned: its clients and workers go now.
                 string second = await signals.StopNow.ConfigureAwait(false);
-                logger.LogWarning("second {Signal} during the drain: stopping now", second);
+                ServeLog.StoppingNow(logger, second);
                 ChildProcesses.KillAll(spare: upgrade.HandedOverTo);
                 return ShutdownSignals.ExitCodeFor(second);
             }
@@ -292,7 +291,7 @@ internal static class ServeCommand
             return ExitCodes.Ok;
         }
 
-        logger.LogInformation("stopped ({Signal}); all clients and workers are gone", signals.Signal ?? "listener closed");
+        ServeLog.Stopped(logger, signals.Signal ?? "listener closed");
         return ExitCodes.Ok;
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Reverb.Echo;
 using Reverb.Logging;
 using Reverb.Net;
 
@@ -6,7 +7,7 @@ namespace Reverb.Forking;
 
 /// <summary>
 /// A forked child's --verbose chunk line, byte for byte as the other models' loggers print the same
-/// event ("{Peer} &gt; {Chunk}" at Debug, event id 0, category reverb.worker[PID]): SimpleConsole's
+/// event (<see cref="EchoLog.Chunk"/>: "{Peer} &gt; {Chunk}" at Debug, category reverb.worker[PID]): SimpleConsole's
 /// single text line or JsonConsole's object.
 /// </summary>
 /// <remarks>
@@ -38,7 +39,7 @@ internal static class ChildLogLine
         }
     }
 
-    /// <summary>"2026-12-03 12:55:09.700 dbug: reverb.worker[PID][0] PEER &gt; CHUNK\n", as SimpleConsole writes it.</summary>
+    /// <summary>"2026-12-03 12:55:09.700 dbug: reverb.worker[PID][ID] PEER &gt; CHUNK\n", as SimpleConsole writes it.</summary>
     public static int WriteText(Span<byte> line, DateTime localTime, int pid, ReadOnlySpan<byte> peer, ReadOnlySpan<byte> chunkText)
     {
         if (line.Length < 80 + peer.Length + chunkText.Length)
@@ -50,7 +51,10 @@ internal static class ChildLogLine
         at += Append(" dbug: reverb.worker["u8, line[at..]);
         pid.TryFormat(line[at..], out int digits, default, CultureInfo.InvariantCulture);
         at += digits;
-        at += Append("][0] "u8, line[at..]);
+        at += Append("]["u8, line[at..]);
+        EchoLog.ChunkEventId.TryFormat(line[at..], out digits, default, CultureInfo.InvariantCulture);
+        at += digits;
+        at += Append("] "u8, line[at..]);
         at += Append(peer, line[at..]);
         at += Append(" > "u8, line[at..]);
         at += Append(chunkText, line[at..]);
@@ -71,7 +75,10 @@ internal static class ChildLogLine
         int at = Append("{\"Timestamp\":\""u8, line);
         utcTime.TryFormat(line[at..], out int written, "yyyy-MM-ddTHH:mm:ss.fffZ", CultureInfo.InvariantCulture);
         at += written;
-        at += Append("\",\"EventId\":0,\"LogLevel\":\"Debug\",\"Category\":\"reverb.worker["u8, line[at..]);
+        at += Append("\",\"EventId\":"u8, line[at..]);
+        EchoLog.ChunkEventId.TryFormat(line[at..], out written, default, CultureInfo.InvariantCulture);
+        at += written;
+        at += Append(",\"LogLevel\":\"Debug\",\"Category\":\"reverb.worker["u8, line[at..]);
         pid.TryFormat(line[at..], out written, default, CultureInfo.InvariantCulture);
         at += written;
         at += Append("]\",\"Message\":\""u8, line[at..]);

@@ -90,7 +90,7 @@ internal sealed class ShutdownSignals : IDisposable
 
         if (_logger is not null && _hangups.Allow())
         {
-            _logger.LogWarning("SIGHUP: reload is not supported; ignored (stop with SIGTERM)");
+            HostingLog.HangupIgnored(_logger);
         }
     }
 

@@ -19,7 +19,7 @@ namespace Reverb.Hosting;
 /// with '@' is in the abstract namespace), a few lines of code; Microsoft.Extensions.Hosting.Systemd
 /// offers its notifier only through the generic host (IHost and its lifetime), which reverb does not use.
 /// </remarks>
-internal sealed partial class SystemdNotifier : IAsyncDisposable
+internal sealed class SystemdNotifier : IAsyncDisposable
 {
     /// <summary>How often the STATUS= line is refreshed.</summary>
     internal static readonly TimeSpan StatusPeriod = TimeSpan.FromSeconds(5);
@@ -124,7 +124,23 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         _end.Cancel();
     }
 
+    /// <summary>The notifier's loop, owned by <see cref="_loop"/> and awaited on dispose; a failure is logged, not left in the task.</summary>
     private async Task RunAsync(CancellationToken stop)
+    {
+        try
+        {
+            await NotifyAsync(stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_end.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            HostingLog.SystemdNotifierFailed(_logger, ex.Message);
+        }
+    }
+
+    private async Task NotifyAsync(CancellationToken stop)
     {
         using var ready = CancellationTokenSource.CreateLinkedTokenSource(stop, _end.Token);
         try
@@ -146,7 +162,7 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         // Watchdog pings at half its period (as sd_watchdog_enabled advises) or every StatusPeriod, whichever is more often.
         TimeSpan tick = _watchdog is { } period && period / 2 < StatusPeriod ? period / 2 : StatusPeriod;
         tick = tick < MinimumTick ? MinimumTick : tick;
-        Notified(_logger, _watchdog is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; watchdog pings every {tick.TotalSeconds:0.###} s"));
+        HostingLog.SystemdNotified(_logger, _watchdog is null ? string.Empty : string.Create(CultureInfo.InvariantCulture, $"; watchdog pings every {tick.TotalSeconds:0.###} s"));
         using var timer = new PeriodicTimer(tick);
         DateTime lastStatus = DateTime.UtcNow;
         while (await timer.WaitForNextTickAsync(_end.Token).ConfigureAwait(false))
@@ -209,14 +225,8 @@ internal sealed partial class SystemdNotifier : IAsyncDisposable
         {
             if (_sendFailures.Allow(out long held))
             {
-                SendFailed(_logger, ex.Message, LogThrottle.More(held));
+                HostingLog.SystemdNotifyFailed(_logger, ex.Message, LogThrottle.More(held));
             }
         }
     }
-
-    [LoggerMessage(EventId = 30, EventName = "SystemdNotified", Level = LogLevel.Information, Message = "told systemd we are ready (NOTIFY_SOCKET){Watchdog}")]
-    private static partial void Notified(ILogger logger, string watchdog);
-
-    [LoggerMessage(EventId = 31, EventName = "SystemdNotifyFailed", Level = LogLevel.Warning, Message = "cannot notify systemd over NOTIFY_SOCKET: {Reason}{More}")]
-    private static partial void SendFailed(ILogger logger, string reason, string more);
 }

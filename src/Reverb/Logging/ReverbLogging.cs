@@ -36,7 +36,7 @@ internal static class ReverbLogging
 
         if (UnderJournald())
         {
-            // Started by systemd with its output going to the journal: "<6>reverb.master[0] ..." lines,
+            // Started by systemd with its output going to the journal: "<6>reverb.master[6] ..." lines,
             // whose syslog priority prefix journald reads (journalctl -p warning), and no timestamp of our own.
             builder.AddSystemdConsole(options => options.IncludeScopes = false);
             return;

@@ -52,7 +52,7 @@ internal sealed record ServeContext(
         foreach (Socket listener in Listeners)
         {
             var bound = (System.Net.IPEndPoint)listener.LocalEndPoint!;
-            Logger.LogInformation("listening on {Endpoint} (model {Model}, pid {Pid}; {Details})", bound, model, Environment.ProcessId, details);
+            ServerLog.Listening(Logger, bound, model, Environment.ProcessId, details);
         }
     }
 

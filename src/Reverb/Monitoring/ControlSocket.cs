@@ -43,13 +43,13 @@ internal sealed class ControlSocket : IAsyncDisposable
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
-            logger.LogWarning("reverb status will not work: cannot prepare {Directory}: {Error}", ControlPath.Directory(), ex.Message);
+            MonitoringLog.StatusDirectoryFailed(logger, ControlPath.Directory(), ex.Message);
             return null;
         }
 
         if (!takeOver && File.Exists(path) && IsAnswered(path))
         {
-            logger.LogWarning("reverb status will not work for this server: another one answers on {Path}", path);
+            MonitoringLog.StatusSocketTaken(logger, path);
             return null;
         }
 
@@ -70,11 +70,11 @@ internal sealed class ControlSocket : IAsyncDisposable
         catch (Exception ex) when (ex is SocketException or IOException or UnauthorizedAccessException)
         {
             listener.Dispose();
-            logger.LogWarning("reverb status will not work: cannot listen on {Path}: {Error}", path, ex.Message);
+            MonitoringLog.StatusListenFailed(logger, path, ex.Message);
             return null;
         }
 
-        logger.LogDebug("status socket: {Path}", path);
+        MonitoringLog.StatusSocket(logger, path);
         return new ControlSocket(listener, path, board, logger);
     }
 

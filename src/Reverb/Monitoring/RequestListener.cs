@@ -22,8 +22,10 @@ internal sealed class RequestListener : IAsyncDisposable
     private readonly SemaphoreSlim _slots;
     private readonly ILogger _logger;
     private readonly LogThrottle _acceptFailures = new(TimeSpan.FromSeconds(10));
+    private readonly LogThrottle _answerFailures = new(TimeSpan.FromSeconds(10));
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _loop;
+    private readonly System.Net.EndPoint _endpoint;
 
     /// <param name="maxConcurrent">Connections held at once; the next is accepted when one has been answered.</param>
     /// <param name="answer">Handles one connection; cancelled after <paramref name="timeout"/> (so an asker that sends nothing is closed then) or on dispose. Socket and I/O errors end only that request.</param>
@@ -35,10 +37,11 @@ internal sealed class RequestListener : IAsyncDisposable
         _timeout = timeout;
         _answer = answer;
         _logger = logger;
+        _endpoint = listener.LocalEndPoint!;
         _loop = AcceptAsync();
     }
 
-    public System.Net.EndPoint LocalEndPoint => _listener.LocalEndPoint!;
+    public System.Net.EndPoint LocalEndPoint => _endpoint;
 
     public async ValueTask DisposeAsync()
     {
@@ -65,6 +68,8 @@ internal sealed class RequestListener : IAsyncDisposable
                 await _slots.WaitAsync(_stop.Token).ConfigureAwait(false);
                 if (await ListenerAccept.AcceptIntoSlotAsync(_listener, _slots, _acceptFailures, _logger, _stop.Token).ConfigureAwait(false) is { } client)
                 {
+                    // Owned by its slot (DisposeAsync waits for every slot back), and it never faults
+                    // (AnswerAsync catches and logs every failure): nothing to keep but the count.
                     _ = AnswerAsync(client);
                 }
             }
@@ -72,9 +77,9 @@ internal sealed class RequestListener : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or ObjectDisposedException && _stop.IsCancellationRequested)
         {
         }
-        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        catch (Exception ex)
         {
-            _logger.LogError("stopped answering on {Endpoint}: {Error}", _listener.LocalEndPoint, ex.Message);
+            MonitoringLog.AnsweringStopped(_logger, _endpoint, ex.Message);
         }
     }
 
@@ -92,6 +97,14 @@ internal sealed class RequestListener : IAsyncDisposable
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException or IOException)
         {
             // The asker went away or stalled: nothing left to tell it.
+        }
+        catch (Exception ex)
+        {
+            // Not the asker's doing (the answer itself failed): say so, at a bounded rate, and keep answering.
+            if (_answerFailures.Allow(out long held))
+            {
+                MonitoringLog.AnswerFailed(_logger, _endpoint, ex.Message, LogThrottle.More(held));
+            }
         }
         finally
         {

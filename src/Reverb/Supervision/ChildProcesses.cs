@@ -42,7 +42,7 @@ internal static class ChildProcesses
 
         foreach (WorkerHandle worker in workers())
         {
-            logger.LogWarning("worker {Pid} did not exit after the drain period; killing it", worker.Pid);
+            WorkerLog.OutstayedDrain(logger, worker.Pid);
             TryKill(worker.Process);
         }
 

@@ -277,8 +277,25 @@ internal sealed partial class ForkSupervisor : IStatusSource, IDisposable
         }
     }
 
-    /// <summary>The forking process's messages, on a thread of its own until its channel closes.</summary>
+    /// <summary>
+    /// The forking process's messages, on a thread of its own until its channel closes. Never throws:
+    /// a failure is logged and the forking process killed, so that it is replaced like one that died
+    /// (unread, its channel would fill and stop its accepting without a word).
+    /// </summary>
     private void ReadMessages(Forker forker)
+    {
+        try
+        {
+            ReadUntilClosed(forker);
+        }
+        catch (Exception ex)
+        {
+            ForkerLog.ReaderFailed(_logger, forker.Process.Id, ex.Message);
+            ChildProcesses.TryKill(forker.Process);
+        }
+    }
+
+    private void ReadUntilClosed(Forker forker)
     {
         while (ForkerMessage.TryReceive(forker.Channel, out ForkerMessage message))
         {

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 namespace Reverb.Supervision;
 
 /// <summary>The process model's log events (the per-client ones are in ServerLog, shared by every model).</summary>
+/// <remarks>Event ids 40–59 (each area's log class has its own range: LogEventIdTests lists them all).</remarks>
 internal static partial class ForkerLog
 {
     [LoggerMessage(EventId = 40, EventName = "ForkerStarted", Level = LogLevel.Debug, Message = "started forking process {Pid} (generation {Generation})")]
@@ -25,6 +26,9 @@ internal static partial class ForkerLog
 
     [LoggerMessage(EventId = 48, EventName = "ReapedStranger", Level = LogLevel.Debug, Message = "reaped process {Pid} ({How}), a child of the master that was not a client's")]
     public static partial void ReapedStranger(ILogger logger, int pid, string how);
+
+    [LoggerMessage(EventId = 49, EventName = "ForkerReaderFailed", Level = LogLevel.Error, Message = "reading the messages of forking process {Pid} failed: {Error}; killing it so that a new one starts")]
+    public static partial void ReaderFailed(ILogger logger, int pid, string error);
 
     [LoggerMessage(EventId = 46, EventName = "KillingAfterDrain", Level = LogLevel.Warning, Message = "clients still open after the drain period; killing their processes")]
     public static partial void KillingAfterDrain(ILogger logger);

@@ -48,45 +48,69 @@ internal sealed class MultiplexWorker
             return;
         }
 
-        // Cancelled by the control loop, which runs for the worker's life and may outlive this method.
-        var stopAccepting = new CancellationTokenSource();
+        // Cancelled by the control loop (the master says to stop, or has gone); the control loop
+        // answers the master through the drain too, and is stopped and awaited after it.
+        using var stopAccepting = new CancellationTokenSource();
+        using var stopControl = new CancellationTokenSource();
         using var server = new AcceptLoopServer(listeners, ConnectionDispatch.EventLoop, _echo, _proxyProtocol, _maxClients, _admission, _logger, _proxyTimeout, _trusted);
-        _ = Task.Run(() => ControlAsync(server.Connections, stopAccepting));
+        Task control = Task.Run(() => ControlAsync(server.Connections, stopAccepting, stopControl.Token));
 
-        _channel.Send(new ChannelMessage.Ready(Environment.ProcessId));
-        await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
-        listeners.ForEach(listener => listener.Dispose());
-        await server.DrainAsync(_drain).ConfigureAwait(false);
+        try
+        {
+            _channel.Send(new ChannelMessage.Ready(Environment.ProcessId));
+            await server.AcceptAsync(stopAccepting.Token).ConfigureAwait(false);
+            listeners.ForEach(listener => listener.Dispose());
+            await server.DrainAsync(_drain).ConfigureAwait(false);
 
-        // Unasked, so that the master's totals keep what this worker did.
-        _channel.Send(new ChannelMessage.Totals(0, server.Connections.Totals()));
+            // Unasked, so that the master's totals keep what this worker did.
+            _channel.Send(new ChannelMessage.Totals(0, server.Connections.Totals()));
+        }
+        finally
+        {
+            await stopControl.CancelAsync().ConfigureAwait(false);
+            await control.ConfigureAwait(false);
+        }
     }
 
-    private async Task ControlAsync(ConnectionTable connections, CancellationTokenSource stopAccepting)
+    /// <summary>Takes the master's messages until it goes or <paramref name="stop"/>; never throws (a failure is logged and stops the worker).</summary>
+    private async Task ControlAsync(ConnectionTable connections, CancellationTokenSource stopAccepting, CancellationToken stop)
     {
-        await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync().ConfigureAwait(false))
+        try
         {
-            switch (received.Message)
+            await foreach (ReceivedMessage received in _channel.Inbox.ReadAllAsync(stop).ConfigureAwait(false))
             {
-                case ChannelMessage.Shutdown shutdown:
-                    _drain = shutdown.Drain;
-                    await stopAccepting.CancelAsync().ConfigureAwait(false);
-                    break;
-                case ChannelMessage.Retire:
-                    // Replaced (a reload or an upgrade): accept no more, let every client finish, no deadline.
-                    _drain = null;
-                    await stopAccepting.CancelAsync().ConfigureAwait(false);
-                    break;
-                case ChannelMessage.Query query:
-                    WorkerStatusReply.Send(_channel, query, connections);
-                    break;
-                case ChannelMessage.Admitted admitted:
-                    _admission?.Answer(admitted);
-                    break;
+                switch (received.Message)
+                {
+                    case ChannelMessage.Shutdown shutdown:
+                        _drain = shutdown.Drain;
+                        await stopAccepting.CancelAsync().ConfigureAwait(false);
+                        break;
+                    case ChannelMessage.Retire:
+                        // Replaced (a reload or an upgrade): accept no more, let every client finish, no deadline.
+                        _drain = null;
+                        await stopAccepting.CancelAsync().ConfigureAwait(false);
+                        break;
+                    case ChannelMessage.Query query:
+                        WorkerStatusReply.Send(_channel, query, connections);
+                        break;
+                    case ChannelMessage.Admitted admitted:
+                        _admission?.Answer(admitted);
+                        break;
+                }
             }
         }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The worker is done: nothing more to take.
+            return;
+        }
+        catch (Exception ex)
+        {
+            // Without its master's messages a worker is unsupervised: it stops, and the master replaces it.
+            WorkerLog.ControlFailed(_logger, ex.Message);
+        }
 
-        // The master has gone: stop accepting; clients finish in their own time.
+        // The master has gone (or cannot be heard): stop accepting; clients finish in their own time.
         _admission?.MasterGone();
         await stopAccepting.CancelAsync().ConfigureAwait(false);
     }

@@ -40,6 +40,7 @@ internal sealed partial class WorkerGroup : IStatusSource
     private long _wakeAtMs = MasterDecision.Never;
     private readonly TaskCompletionSource _stopRestarts = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<Task> _restarts = [];
+    private readonly List<Task> _monitors = [];
     private int _unloggedFailures;
 
     private readonly CancellationToken _stopRequested;
@@ -126,15 +127,25 @@ internal sealed partial class WorkerGroup : IStatusSource
         if (drain is { } limit)
         {
             await ChildProcesses.ShutDownAsync(LiveWorkers, _allExited.Task, limit, _logger).ConfigureAwait(false);
-            return;
         }
-
-        foreach (WorkerHandle worker in LiveWorkers())
+        else
         {
-            worker.Channel.Send(new ChannelMessage.Retire());
+            foreach (WorkerHandle worker in LiveWorkers())
+            {
+                worker.Channel.Send(new ChannelMessage.Retire());
+            }
+
+            await _allExited.Task.ConfigureAwait(false);
         }
 
-        await _allExited.Task.ConfigureAwait(false);
+        // Each watch ends soon after its worker (bounded, in case one outlived even its SIGKILL).
+        Task[] monitors;
+        lock (_gate)
+        {
+            monitors = [.. _monitors];
+        }
+
+        await ChildProcesses.Completes(Task.WhenAll(monitors), TimeSpan.FromSeconds(10)).ConfigureAwait(false);
     }
 
     private WorkerHandle[] LiveWorkers()
@@ -231,7 +242,13 @@ internal sealed partial class WorkerGroup : IStatusSource
             worker.Channel.Send(new ChannelMessage.Listen(i, listeners.Count), listeners[i].SafeHandle);
         }
 
-        _ = MonitorAsync(worker, started);
+        Task monitor = MonitorAsync(worker, started);
+        lock (_gate)
+        {
+            _monitors.RemoveAll(t => t.IsCompleted);
+            _monitors.Add(monitor);
+        }
+
         return worker;
     }
 
@@ -248,7 +265,7 @@ internal sealed partial class WorkerGroup : IStatusSource
         string retry = failures.InARow == 0
             ? "starting a replacement"
             : $"{failures.InARow} failed starts in a row{(unlogged > 0 ? $" ({unlogged} not logged)" : string.Empty)}; retrying in {_policy.Backoff(failures).TotalSeconds:0.###} s";
-        _logger.LogError("{What}; {Retry}", what, retry);
+        WorkerLog.Replaced(_logger, what, retry);
     }
 
     /// <summary>Makes sure <see cref="Maintain"/> runs again at <paramref name="atMs"/> (a backoff's end); one pending wake at a time.</summary>
@@ -275,37 +292,20 @@ internal sealed partial class WorkerGroup : IStatusSource
         Maintain();
     }
 
+    /// <summary>Watches one worker until it exits, then replaces it (unless stopping). Owned by <see cref="_monitors"/>, awaited on stop.</summary>
     private async Task MonitorAsync(WorkerHandle worker, long started)
     {
-        await worker.ListenUntilExitAsync(message =>
+        try
         {
-            switch (message)
-            {
-                case ChannelMessage.Ready:
-                    lock (_gate)
-                    {
-                        worker.State = WorkerState.Ready;
-                    }
-
-                    if (_readiness.TryGetValue(worker, out TaskCompletionSource? ready))
-                    {
-                        ready.TrySetResult();
-                    }
-
-                    if (Interlocked.Increment(ref _ready) >= _size)
-                    {
-                        _allReady.TrySetResult();
-                    }
-
-                    break;
-                case ChannelMessage.Admit admit:
-                    Admit(worker, admit);
-                    break;
-                case ChannelMessage.Release release:
-                    Release(worker, release.Source);
-                    break;
-            }
-        }).ConfigureAwait(false);
+            await ListenAsync(worker).ConfigureAwait(false);
+        }
+        catch (Exception ex)
+        {
+            // Never leave a worker unwatched: one whose messages cannot be read is killed, and replaced like any other.
+            WorkerLog.WatchFailed(_logger, worker.Pid, ex.Message);
+            ChildProcesses.TryKill(worker.Process);
+            await ChildProcesses.Completes(worker.Process.WaitForExitAsync(), TimeSpan.FromSeconds(5)).ConfigureAwait(false);
+        }
 
         // The clients a dead worker held are gone with it.
         foreach (System.Net.IPAddress source in worker.Admitted.ToArray())
@@ -348,6 +348,37 @@ internal sealed partial class WorkerGroup : IStatusSource
         worker.Dispose();
         Maintain();
     }
+
+    private Task ListenAsync(WorkerHandle worker) =>
+        worker.ListenUntilExitAsync(message =>
+        {
+            switch (message)
+            {
+                case ChannelMessage.Ready:
+                    lock (_gate)
+                    {
+                        worker.State = WorkerState.Ready;
+                    }
+
+                    if (_readiness.TryGetValue(worker, out TaskCompletionSource? ready))
+                    {
+                        ready.TrySetResult();
+                    }
+
+                    if (Interlocked.Increment(ref _ready) >= _size)
+                    {
+                        _allReady.TrySetResult();
+                    }
+
+                    break;
+                case ChannelMessage.Admit admit:
+                    Admit(worker, admit);
+                    break;
+                case ChannelMessage.Release release:
+                    Release(worker, release.Source);
+                    break;
+            }
+        });
 
     /// <summary>Asks every worker for its clients and totals; the totals keep what departed workers last reported.</summary>
     public Task<ModelStatus> CaptureAsync(CancellationToken cancellationToken) => CaptureAsync(totalsOnly: false, cancellationToken);

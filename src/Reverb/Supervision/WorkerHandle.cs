@@ -189,7 +189,11 @@ internal sealed class WorkerHandle : IDisposable
             return;
         }
 
-        _logger?.LogError("worker {Pid} {Why}; killing it so that it is replaced", Pid, why);
+        if (_logger is not null)
+        {
+            WorkerLog.Condemned(_logger, Pid, why);
+        }
+
         ChildProcesses.TryKill(Process);
     }
 

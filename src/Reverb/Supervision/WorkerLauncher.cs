@@ -26,18 +26,6 @@ internal sealed class WorkerLauncher
     private readonly int _channelSendBuffer =
         int.TryParse(Environment.GetEnvironmentVariable("REVERB_TEST_CHANNEL_SEND_BUFFER"), out int bytes) && bytes > 0 ? bytes : 0;
 
-    /// <summary>Starts a worker; null (and an error logged) when the system refuses a new process.</summary>
-    public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot = 0)
-    {
-        WorkerHandle? worker = TryLaunch(settings, logger, slot, out string? failure);
-        if (worker is null)
-        {
-            logger.LogError("cannot start a worker process: {Reason}", failure);
-        }
-
-        return worker;
-    }
-
     /// <summary>Starts a worker; null, with the reason in <paramref name="failure"/>, when the system refuses a new process (not logged).</summary>
     public WorkerHandle? TryLaunch(WorkerSettings settings, ILogger logger, int slot, out string? failure)
     {

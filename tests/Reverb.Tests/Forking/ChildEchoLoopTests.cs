@@ -41,6 +41,7 @@ public sealed class ChildEchoLoopTests
         }
 
         const int Messages = 3000;
+        string idMark = $"][{EchoLog.ChunkEventId}] ";
         byte[] data = Payloads.Random(512);
         byte[] echo = new byte[512];
         long total = 0;
@@ -79,7 +80,7 @@ public sealed class ChildEchoLoopTests
         {
             string message = json
                 ? JsonDocument.Parse(line).RootElement.GetProperty("Message").GetString()!
-                : line[(line.IndexOf("][0] ", StringComparison.Ordinal) + 5)..];
+                : line[(line.IndexOf(idMark, StringComparison.Ordinal) + idMark.Length)..];
             Assert.StartsWith(peer + " > \"", message, StringComparison.Ordinal);
         }
     }

@@ -2,13 +2,14 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
+using Reverb.Echo;
 using Reverb.Logging;
 
 namespace Reverb.Tests.Forking;
 
 /// <summary>
 /// What Microsoft's SimpleConsole and JsonConsole formatters, configured as ReverbLogging configures
-/// them (ReverbLogging's own settings), print for the chunk event "{Peer} &gt; {Chunk}": the reference the child's lines must equal.
+/// them (ReverbLogging's own settings), print for the chunk event (EchoLog.Chunk): the reference the child's lines must equal.
 /// </summary>
 internal static class ReferenceConsoleLine
 {
@@ -21,7 +22,7 @@ internal static class ReferenceConsoleLine
         }).BuildServiceProvider();
         ConsoleFormatter formatter = services.GetServices<ConsoleFormatter>().Single(f => f.Name == (json ? ConsoleFormatterNames.Json : ConsoleFormatterNames.Simple));
         using var writer = new StringWriter();
-        new FormattingLogger(formatter, category, writer).LogDebug("{Peer} > {Chunk}", peer, chunk);
+        EchoLog.Chunk(new FormattingLogger(formatter, category, writer), peer, chunk);
         return writer.ToString();
     }
 

@@ -248,8 +248,11 @@ public sealed partial class ReverbServer : IAsyncDisposable
     public async Task<int> WorkerServingAsync(int clientPort, TimeSpan timeout)
     {
         string line = await WaitForLineAsync($"accepted 127.0.0.1:{clientPort} (worker ", timeout);
-        return int.Parse(WorkerPid().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
+        return WorkerPidIn(line);
     }
+
+    /// <summary>N in a log line's "(worker N)".</summary>
+    public static int WorkerPidIn(string line) => int.Parse(WorkerPid().Match(line).Groups[1].Value, CultureInfo.InvariantCulture);
 
     public IReadOnlyList<ProcessTable.Entry> Children() => ProcessTable.ChildrenOf(Pid);
 

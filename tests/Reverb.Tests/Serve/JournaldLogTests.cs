@@ -22,7 +22,7 @@ public sealed class JournaldLogTests
         string refused = await server.WaitForLineAsync("refused 127.0.0.1:", Timeout);
 
         string listening = await server.WaitForLineAsync("listening on", Timeout);
-        Assert.StartsWith("<6>reverb.master[0] listening on 127.0.0.1:", listening, StringComparison.Ordinal);
+        Assert.StartsWith("<6>reverb.master[6] listening on 127.0.0.1:", listening, StringComparison.Ordinal);
         Assert.StartsWith("<4>", refused, StringComparison.Ordinal);
         Assert.All(server.Lines.Where(l => l.Length > 0), l => Assert.Matches(@"^<[0-7]>", l));
     }
@@ -32,6 +32,6 @@ public sealed class JournaldLogTests
     {
         await using var server = await ReverbServer.StartAsync("--model", "async");
         string listening = await server.WaitForLineAsync("listening on", Timeout);
-        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} info: reverb\.master\[0\] listening on", listening);
+        Assert.Matches(@"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} info: reverb\.master\[6\] listening on", listening);
     }
 }
