@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 4's check that `reverb bench` is not the bottleneck: it and the independent C load generator
+# The check that `reverb bench` is not the bottleneck: it and the independent C load generator
 # echoload take turns against the same fast C server (epoll_echo, 2 threads), in one run.
 # Usage: bench/bench-vs-echoload.sh [SECONDS] [ROUNDS]
 set -euo pipefail

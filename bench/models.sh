@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 3's figures: every `reverb serve --model` (NativeAOT build) side by side with the C anchors,
+# The models' figures: every `reverb serve --model` (NativeAOT build) side by side with the C anchors,
 # in one run, measured with the independent load generator echoload:
 #   - memory of the whole server process tree (RSS summed, and PSS, which splits shared pages fairly)
 #     with 0, 1, 100 and 1,000 idle clients (and 10,000 for the models meant for it);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 6's cost check: what status/metrics bookkeeping and --max-conns-per-source cost on the hot
+# The cost check: what status/metrics bookkeeping and --max-conns-per-source cost on the hot
 # path. Short connections/s and round trips/s (50 clients x 64 B, echoload) for each model, with the
 # limit off and on (set high enough never to refuse, so only the check is paid), and, when
 # BASELINE=path/to/an/older/reverb is given, that build first, in the same run.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Issue 2's figures for `reverb serve` (process model, NativeAOT build), side by side with the C
+# The figures for `reverb serve` (process model, NativeAOT build), side by side with the C
 # anchors in one run: RSS of the master and of one idle worker, connect-to-first-echo latency on a
 # warm server (echoload churn with one connection: connect, 64 B echo, close), and short
 # connections per second (echoload churn, 50 concurrent loops of connect, echo 64 B, close).
