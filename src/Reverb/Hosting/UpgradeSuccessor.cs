@@ -1,8 +1,8 @@
 using System.Globalization;
 using System.Net.Sockets;
 using Microsoft.Extensions.Logging;
-using Reverb.Commands;
 using Reverb.Interop;
+using Reverb.Listening;
 
 namespace Reverb.Hosting;
 
@@ -97,7 +97,7 @@ internal sealed class UpgradeSuccessor : IDisposable
 
         if (listeners.Count == 0)
         {
-            throw new CliException($"upgrade: {SocketsVariable}='{sockets}' names no listening TCP socket");
+            throw new ServerStartException($"upgrade: {SocketsVariable}='{sockets}' names no listening TCP socket");
         }
 
         int from = Posix.getppid();
@@ -132,5 +132,5 @@ internal sealed class UpgradeSuccessor : IDisposable
     private static int Descriptor(string text) =>
         int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int fd) && fd > 2
             ? fd
-            : throw new CliException($"upgrade: '{text}' is not a file descriptor");
+            : throw new ServerStartException($"upgrade: '{text}' is not a file descriptor");
 }
