@@ -3,12 +3,16 @@ namespace Reverb.Tests.Infrastructure;
 /// <summary>Bounded waits for a condition that other processes make true.</summary>
 public static class Eventually
 {
-    public static async Task<bool> TrueAsync(Func<bool> condition, TimeSpan timeout)
+    public static Task<bool> TrueAsync(Func<bool> condition, TimeSpan timeout) =>
+        TrueAsync(() => Task.FromResult(condition()), timeout);
+
+    /// <summary>As <see cref="TrueAsync(Func{bool}, TimeSpan)"/> for a condition that does I/O: awaited, never blocked on.</summary>
+    public static async Task<bool> TrueAsync(Func<Task<bool>> condition, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
         {
-            if (condition())
+            if (await condition())
             {
                 return true;
             }
@@ -23,7 +27,10 @@ public static class Eventually
         }
     }
 
-    public static async Task AssertAsync(Func<bool> condition, TimeSpan timeout, string what)
+    public static Task AssertAsync(Func<bool> condition, TimeSpan timeout, string what) =>
+        AssertAsync(() => Task.FromResult(condition()), timeout, what);
+
+    public static async Task AssertAsync(Func<Task<bool>> condition, TimeSpan timeout, string what)
     {
         Assert.True(await TrueAsync(condition, timeout), $"timed out after {timeout.TotalSeconds:0.#} s waiting for: {what}");
     }

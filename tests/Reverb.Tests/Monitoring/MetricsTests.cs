@@ -28,9 +28,9 @@ public sealed class MetricsTests
         // The first client's close reaches the server's figures in its own time.
         Dictionary<string, double> metrics = [];
         await Eventually.AssertAsync(
-            () =>
+            async () =>
             {
-                metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult();
+                metrics = await ScrapeAsync(metricsPort);
                 return metrics["reverb_connections_active"] == 1;
             },
             Timeout,
@@ -93,7 +93,7 @@ public sealed class MetricsTests
 
         Dictionary<string, double> metrics = [];
         await Eventually.AssertAsync(
-            () => (metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult())["reverb_connections_rejected_total{reason=\"proxy_header\"}"] == 1,
+            async () => (metrics = await ScrapeAsync(metricsPort))["reverb_connections_rejected_total{reason=\"proxy_header\"}"] == 1,
             Timeout,
             "the rejected connection is counted");
         Assert.Equal(1, metrics["reverb_connections_accepted_total"]);
@@ -117,7 +117,7 @@ public sealed class MetricsTests
 
         Dictionary<string, double> metrics = [];
         await Eventually.AssertAsync(
-            () => (metrics = ScrapeAsync(metricsPort).GetAwaiter().GetResult())["reverb_udp_datagrams_refused_total"] >= 1,
+            async () => (metrics = await ScrapeAsync(metricsPort))["reverb_udp_datagrams_refused_total"] >= 1,
             Timeout,
             "a refused datagram is counted");
         Assert.True(metrics["reverb_udp_datagrams_echoed_total"] >= 1);

@@ -38,22 +38,22 @@ public sealed class PerSourceLimitTests
         Assert.Equal("still"u8.ToArray(), await first.RoundTripAsync("still"u8.ToArray()));
         second.Dispose();
         await Eventually.AssertAsync(
-            () =>
+            async () =>
             {
-                using var next = EchoClient.ConnectAsync(server).GetAwaiter().GetResult();
-                return TryRoundTrip(next);
+                using var next = await EchoClient.ConnectAsync(server);
+                return await TryRoundTripAsync(next);
             },
             Timeout,
             "a new client is served once the second has gone");
     }
 
-    private static bool TryRoundTrip(EchoClient client)
+    private static async Task<bool> TryRoundTripAsync(EchoClient client)
     {
         try
         {
             client.Socket.Send("again"u8);
             using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            return client.ReadExactlyAsync(5, cts.Token).GetAwaiter().GetResult().AsSpan().SequenceEqual("again"u8);
+            return (await client.ReadExactlyAsync(5, cts.Token)).AsSpan().SequenceEqual("again"u8);
         }
         catch (Exception ex) when (ex is SocketException or OperationCanceledException or EndOfStreamException or IOException)
         {

@@ -116,9 +116,9 @@ public sealed class StatusCommandTests
         server.Signal(Signals.SIGTERM);
         string state = string.Empty;
         await Eventually.AssertAsync(
-            () =>
+            async () =>
             {
-                CommandResult result = ReverbCommand.RunAsync(control.Environment, Timeout, "status", "--json").GetAwaiter().GetResult();
+                CommandResult result = await ReverbCommand.RunAsync(control.Environment, Timeout, "status", "--json");
                 state = result.ExitCode == 0 ? JsonDocument.Parse(result.Stdout).RootElement.GetProperty("state").GetString() ?? string.Empty : result.Stderr;
                 return state == "draining";
             },
