@@ -145,11 +145,6 @@ internal sealed class MasterUpgrade : IAsyncDisposable
         int metricsFd = metrics is null ? -1 : (int)metrics.SafeHandle.DangerousGetHandle();
         try
         {
-            foreach (int fd in inherited.Append(channel).Append(metricsFd).Where(fd => fd >= 0))
-            {
-                UnixChannelSocket.SetCloseOnExec(fd, enabled: false);
-            }
-
             ProcessStartInfo start = _self.StartInfo(_arguments);
             foreach ((string name, string value) in _environment)
             {
@@ -169,15 +164,10 @@ internal sealed class MasterUpgrade : IAsyncDisposable
                 start.Environment[UpgradeSuccessor.MetricsVariable] = metricsFd.ToString(CultureInfo.InvariantCulture);
             }
 
-            return Process.Start(start) ?? throw new InvalidOperationException("no process");
+            return InheritingStart.Start([.. inherited, channel, metricsFd], () => Process.Start(start) ?? throw new InvalidOperationException("no process"));
         }
         finally
         {
-            foreach (int fd in inherited.Append(metricsFd).Where(fd => fd >= 0))
-            {
-                UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
-            }
-
             Posix.close(channel);
         }
     }

@@ -18,56 +18,42 @@ namespace Reverb.Supervision;
 /// </remarks>
 internal sealed class ForkerLauncher
 {
-    private readonly Lock _spawnLock = new();
     private readonly ReverbSelf _self = ReverbSelf.Current();
 
     /// <summary>The process and the master's end of its channel.</summary>
     public (Process Process, int Channel) Launch(ForkerSettings settings, IReadOnlyList<Socket> listeners, ChildTable table)
     {
-        lock (_spawnLock)
+        (int parentEnd, int childEnd) = UnixChannelSocket.CreatePair();
+        int[] inherited = [childEnd, table.Fd, .. listeners.Select(l => (int)l.SafeHandle.DangerousGetHandle())];
+        try
         {
-            (int parentEnd, int childEnd) = UnixChannelSocket.CreatePair();
-            int[] inherited = [childEnd, table.Fd, .. listeners.Select(l => (int)l.SafeHandle.DangerousGetHandle())];
-            try
+            ProcessStartInfo start = _self.StartInfo((settings with
             {
-                foreach (int fd in inherited)
-                {
-                    UnixChannelSocket.SetCloseOnExec(fd, enabled: false);
-                }
+                ChannelFd = childEnd,
+                TableFd = table.Fd,
+                TableCapacity = table.Capacity,
+                ListenFds = inherited[2..],
+            }).ToArguments());
 
-                ProcessStartInfo start = _self.StartInfo((settings with
-                {
-                    ChannelFd = childEnd,
-                    TableFd = table.Fd,
-                    TableCapacity = table.Capacity,
-                    ListenFds = inherited[2..],
-                }).ToArguments());
+            // Under the JIT: no background compilation, no diagnostics threads; everything is compiled before the first fork.
+            start.Environment["DOTNET_TieredCompilation"] = "0";
+            start.Environment["DOTNET_TieredPGO"] = "0";
+            start.Environment["DOTNET_EnableDiagnostics"] = "0";
 
-                // Under the JIT: no background compilation, no diagnostics threads; everything is compiled before the first fork.
-                start.Environment["DOTNET_TieredCompilation"] = "0";
-                start.Environment["DOTNET_TieredPGO"] = "0";
-                start.Environment["DOTNET_EnableDiagnostics"] = "0";
-
-                // W^X maps JIT-compiled code through shared memory, which fork() would share between
-                // parent and child: a stub patched in one would change the other. Private code pages are copied.
-                start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
-                Process process = StartWithSignalsBlocked(start);
-                return (process, parentEnd);
-            }
-            catch
-            {
-                Posix.close(parentEnd);
-                throw;
-            }
-            finally
-            {
-                foreach (int fd in inherited[1..])
-                {
-                    UnixChannelSocket.SetCloseOnExec(fd, enabled: true);
-                }
-
-                Posix.close(childEnd);
-            }
+            // W^X maps JIT-compiled code through shared memory, which fork() would share between
+            // parent and child: a stub patched in one would change the other. Private code pages are copied.
+            start.Environment["DOTNET_EnableWriteXorExecute"] = "0";
+            Process process = InheritingStart.Start(inherited, () => StartWithSignalsBlocked(start));
+            return (process, parentEnd);
+        }
+        catch
+        {
+            Posix.close(parentEnd);
+            throw;
+        }
+        finally
+        {
+            Posix.close(childEnd);
         }
     }
 

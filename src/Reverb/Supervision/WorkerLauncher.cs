@@ -12,12 +12,11 @@ namespace Reverb.Supervision;
 /// </summary>
 /// <remarks>
 /// The pair is created close-on-exec; only the child's end has that flag cleared, and only for the
-/// duration of one spawn, under a lock, so no other child (and no other process) ever inherits a
-/// channel that is not its own.
+/// duration of one start (<see cref="InheritingStart"/>, one lock for every such start), so no other
+/// child ever inherits a channel that is not its own.
 /// </remarks>
 internal sealed class WorkerLauncher
 {
-    private readonly Lock _spawnLock = new();
     private readonly ReverbSelf _self = ReverbSelf.Current();
     private readonly int _masterPid = Environment.ProcessId;
 
@@ -44,34 +43,30 @@ internal sealed class WorkerLauncher
 
     private (Process Process, MasterChannel Channel) Launch(WorkerSettings settings)
     {
-        lock (_spawnLock)
+        (int parentEnd, int childEnd) = UnixChannelSocket.CreatePair();
+        try
         {
-            (int parentEnd, int childEnd) = UnixChannelSocket.CreatePair();
-            try
+            if (_channelSendBuffer > 0)
             {
-                if (_channelSendBuffer > 0)
-                {
-                    UnixChannelSocket.SetSendBuffer(parentEnd, _channelSendBuffer);
-                }
-
-                UnixChannelSocket.SetCloseOnExec(childEnd, enabled: false);
-                ProcessStartInfo start = _self.StartInfo((settings with { MasterPid = _masterPid, ChannelFd = childEnd }).ToArguments());
-
-                // No diagnostics IPC socket per worker (JIT builds open one in /tmp): a worker holds only its channel and its client.
-                start.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
-
-                Process process = Process.Start(start) ?? throw new InvalidOperationException("worker did not start");
-                return (process, new MasterChannel(parentEnd));
+                UnixChannelSocket.SetSendBuffer(parentEnd, _channelSendBuffer);
             }
-            catch
-            {
-                Posix.close(parentEnd);
-                throw;
-            }
-            finally
-            {
-                Posix.close(childEnd);
-            }
+
+            ProcessStartInfo start = _self.StartInfo((settings with { MasterPid = _masterPid, ChannelFd = childEnd }).ToArguments());
+
+            // No diagnostics IPC socket per worker (JIT builds open one in /tmp): a worker holds only its channel and its client.
+            start.Environment["DOTNET_EnableDiagnostics_IPC"] = "0";
+
+            Process process = InheritingStart.Start([childEnd], () => Process.Start(start) ?? throw new InvalidOperationException("worker did not start"));
+            return (process, new MasterChannel(parentEnd));
+        }
+        catch
+        {
+            Posix.close(parentEnd);
+            throw;
+        }
+        finally
+        {
+            Posix.close(childEnd);
         }
     }
 }
