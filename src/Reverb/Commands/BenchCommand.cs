@@ -50,7 +50,7 @@ internal static class BenchCommand
         {
             host, port, workload, connections, size, pipeline, duration, warmup, timeout, seed, text, json,
         };
-        command.SetAction((ParseResult parse, CancellationToken cancellationToken) => CliFailure.GuardAsync(async () =>
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             var target = await EndpointResolver.ResolveAsync(parse.GetValue(host)!, parse.GetValue(port), cancellationToken)
                 .ConfigureAwait(false);
@@ -73,7 +73,7 @@ internal static class BenchCommand
             }
 
             return await BenchSession.RunAsync(settings, parse.GetValue(json), cancellationToken).ConfigureAwait(false);
-        }));
+        });
         return command;
     }
 

@@ -22,7 +22,7 @@ internal static class ClientCommand
         {
             host, port, udp, timeout,
         };
-        command.SetAction((ParseResult parse, CancellationToken cancellationToken) => CliFailure.GuardAsync(async () =>
+        command.SetAction(async (ParseResult parse, CancellationToken cancellationToken) =>
         {
             string hostName = parse.GetValue(host)!;
             int portNumber = parse.GetValue(port);
@@ -34,7 +34,7 @@ internal static class ClientCommand
             return parse.GetValue(udp)
                 ? await new UdpEchoClient(settings).RunAsync(cancellationToken).ConfigureAwait(false)
                 : await new TcpEchoClient(settings).RunAsync(cancellationToken).ConfigureAwait(false);
-        }));
+        });
         return command;
     }
 }
