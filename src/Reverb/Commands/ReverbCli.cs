@@ -51,9 +51,10 @@ internal static class ReverbCli
 
             return await result.InvokeAsync(invocation).ConfigureAwait(false);
         }
-        catch (Exception ex) when (UserError.TryDescribe(ex, out _, out _))
+        catch (Exception ex) when (UserError.TryDescribe(ex, out string message, out int exitCode))
         {
-            return UserError.Report(ex);
+            Console.Error.WriteLine($"reverb: {message}");
+            return exitCode;
         }
     }
 }

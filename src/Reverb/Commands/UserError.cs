@@ -26,16 +26,4 @@ internal static class UserError
         message = exitCode == ExitCodes.Ok ? string.Empty : exception.Message;
         return exitCode != ExitCodes.Ok;
     }
-
-    /// <summary>Prints a user-facing failure as "reverb: ..." and returns its exit code; rethrows anything else.</summary>
-    public static int Report(Exception exception)
-    {
-        if (!TryDescribe(exception, out string message, out int exitCode))
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(exception);
-        }
-
-        Console.Error.WriteLine($"reverb: {message}");
-        return exitCode;
-    }
 }
