@@ -164,7 +164,7 @@ internal static class ServeCommand
         PassedSockets? passed = successor is null ? SocketActivation.TakeSockets() : null;
         if (passed is not null)
         {
-            SocketActivationLog.SocketsPassed(logger, passed.Listeners.Count, passed.Datagrams.Count, PassedUdpNote(passed, settings.Udp));
+            ServeLog.SocketsPassed(logger, passed.Listeners.Count, passed.Datagrams.Count, PassedUdpNote(passed, settings.Udp));
         }
 
         // The workers model gives each worker sockets of its own (SO_REUSEPORT) for an even spread.

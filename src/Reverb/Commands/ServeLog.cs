@@ -9,8 +9,8 @@ internal static partial class ServeLog
     [LoggerMessage(EventId = 100, EventName = "DescriptorLimit", Level = LogLevel.Debug, Message = "descriptor limit: {Limit}")]
     public static partial void DescriptorLimit(ILogger logger, ulong limit);
 
-    [LoggerMessage(EventId = 101, EventName = "SocketActivation", Level = LogLevel.Information, Message = "serving {Count} listening socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used")]
-    public static partial void SocketActivation(ILogger logger, int count);
+    [LoggerMessage(EventId = 101, EventName = "SocketsPassed", Level = LogLevel.Information, Message = "serving {Tcp} TCP listening socket(s) and {Udp} UDP socket(s) passed by the service manager (LISTEN_FDS); PORT and --host are not used{UdpNote}")]
+    public static partial void SocketsPassed(ILogger logger, int tcp, int udp, string udpNote);
 
     [LoggerMessage(EventId = 102, EventName = "MetricsOn", Level = LogLevel.Information, Message = "metrics on {Url}")]
     public static partial void MetricsOn(ILogger logger, string url);

@@ -9,9 +9,6 @@ namespace Reverb.Supervision;
 /// <remarks>Event ids 60–79 (each area's log class has its own range: LogEventIdTests lists them all).</remarks>
 internal static partial class WorkerLog
 {
-    [LoggerMessage(EventId = 60, EventName = "StrayDone", Level = LogLevel.Debug, Message = "worker {Pid}: ignored a done for connection {Id}, which it does not hold")]
-    public static partial void StrayDone(ILogger logger, int pid, long id);
-
     [LoggerMessage(EventId = 61, EventName = "WorkerCondemned", Level = LogLevel.Error, Message = "worker {Pid} {Why}; killing it so that it is replaced")]
     public static partial void Condemned(ILogger logger, int pid, string why);
 
